@@ -1,0 +1,137 @@
+"""Command line: a thin layer over the library. Exit codes: 0 success, 1 checks failed
+(SHACL violations, evidence problems), 2 bad input or usage."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from omskg.build import BuiltGraph, build_graph
+from omskg.errors import DataError, OmsError
+from omskg.evidence import verify_evidence
+from omskg.export import write_dist
+from omskg.query import FORMATS, find_query, format_table, list_queries, run_query
+from omskg.stats import compute_stats
+from omskg.validate import validate
+
+
+class _Progress:
+    """Step lines on standard error, with the time each step took."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.step, self.started = total, 0, time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.step += 1
+        elapsed = time.perf_counter() - self.started
+        print(f"[{self.step}/{self.total}] {message} ({elapsed:.1f}s)", file=sys.stderr)
+
+
+def _build(progress: Callable[[str], None] | None = None) -> BuiltGraph:
+    if progress:
+        progress("reading ontology and curated data")
+    return build_graph()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    progress = _Progress(4)
+    built = _build(progress)
+    progress(f"validating {len(built.graph)} triples against the SHACL shapes")
+    report = validate(built)
+    if not report.conforms:
+        print(report.text())
+        print(f"not written: {args.out} keeps its previous content", file=sys.stderr)
+        return 1
+    progress(f"writing exports into {args.out}/")
+    sizes = write_dist(built, Path(args.out), validation_text=report.text())
+    progress("done")
+    for path, size in sizes.items():
+        print(f"{path}\t{size} bytes")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    report = validate(_build())
+    print(report.text())
+    return 0 if report.conforms else 1
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    if args.list:
+        for query in list_queries():
+            params = f"  [{', '.join(query.parameters)}]" if query.parameters else ""
+            print(f"{query.name}: {query.summary}{params}")
+        return 0
+    if not args.query:
+        raise OmsError("name a query (or a .rq file); `omskg query --list` shows them")
+    params = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise OmsError(f"--param needs NAME=VALUE, got {item!r}")
+        params[key] = value
+    table = run_query(_build().graph, find_query(args.query), params)
+    sys.stdout.write(format_table(table, args.format))
+    return 0
+
+
+def cmd_verify_evidence(args: argparse.Namespace) -> int:
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise OmsError(f"{directory}: not a folder of source documents")
+    check = verify_evidence(_build(), directory)
+    for problem in check.problems:
+        print(problem)
+    verdict = "all hold" if check.ok else f"{len(check.problems)} problem(s)"
+    print(f"checked {check.documents} document(s) and {check.evidence} piece(s) of evidence: {verdict}")
+    return 0 if check.ok else 1
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    print("\n".join(compute_stats(_build().graph).lines()))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``omskg`` command."""
+    top = argparse.ArgumentParser(prog="omskg", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="build, validate and export the graph into a folder")
+    build.add_argument("--out", default="dist", help="output folder (default: dist)")
+    build.set_defaults(func=cmd_build)
+    sub.add_parser("validate", help="print the SHACL report; exit 1 on violations").set_defaults(
+        func=cmd_validate)
+    query = sub.add_parser("query", help="run a competency question or a .rq file")
+    query.add_argument("query", nargs="?", help="query name (see --list) or path to a .rq file")
+    query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="bind a parameter (repeatable)")
+    query.add_argument("--format", choices=FORMATS, default="table")
+    query.add_argument("--list", action="store_true", help="list the named queries")
+    query.set_defaults(func=cmd_query)
+    verify = sub.add_parser("verify-evidence", help="check digests and offsets against the sources")
+    verify.add_argument("directory", help="folder holding the source documents")
+    verify.set_defaults(func=cmd_verify_evidence)
+    sub.add_parser("stats", help="print counts of the graph").set_defaults(func=cmd_stats)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except DataError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except (OmsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

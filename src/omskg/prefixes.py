@@ -1,0 +1,126 @@
+"""The one prefix map of the project (``ontology/prefixes.csv``).
+
+It serves the ontology, the data, the queries and the code: rdflib bindings,
+CURIE <-> IRI conversion (through :mod:`curies`), the JSON-LD context and the
+SPARQL ``PREFIX`` header are all derived from it.
+
+>>> pm = load_prefix_map()
+>>> pm.expand("HP:0001336")
+'http://purl.obolibrary.org/obo/HP_0001336'
+>>> pm.compress("https://w3id.org/omskg/entity/oms")
+'omse:oms'
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import curies
+from rdflib import Graph, Namespace
+
+from omskg.errors import OmsError
+from omskg.paths import project_root
+
+OMS = Namespace("https://w3id.org/omskg/vocab/")
+OMSE = Namespace("https://w3id.org/omskg/entity/")
+OMSS = Namespace("https://w3id.org/omskg/statement/")
+OMSEV = Namespace("https://w3id.org/omskg/evidence/")
+OMSM = Namespace("https://w3id.org/omskg/mapping/")
+IAO = Namespace("http://purl.obolibrary.org/obo/IAO_")
+OBOINOWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+SCHEMA = Namespace("http://schema.org/")
+BIBO = Namespace("http://purl.org/ontology/bibo/")
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
+
+
+@dataclass(frozen=True)
+class PrefixMap:
+    """Prefixes, their URI prefixes and, for identifier vocabularies, the local-id pattern."""
+
+    uri_prefixes: dict[str, str]
+    patterns: dict[str, str]
+    kinds: dict[str, str]
+    converter: curies.Converter = field(repr=False, compare=False)
+
+    def expand(self, curie: str) -> str:
+        """Return the IRI of ``curie``; raise :class:`OmsError` on an unknown prefix."""
+        prefix, sep, _ = curie.partition(":")
+        if not sep or prefix not in self.uri_prefixes:
+            raise OmsError(f"unknown prefix {prefix!r} in {curie!r}; declare it in ontology/prefixes.csv")
+        iri = self.converter.expand(curie)
+        assert iri is not None
+        return str(iri)
+
+    def compress(self, iri: str) -> str | None:
+        """Return the CURIE of ``iri``, or None when no prefix covers it."""
+        result = self.converter.compress(iri)
+        return None if result is None else str(result)
+
+    def pattern_problem(self, curie: str) -> str | None:
+        """Say what is wrong with ``curie`` (unknown prefix or a local id off-pattern), else None.
+
+        >>> load_prefix_map().pattern_problem("HP:12345")
+        "local id '12345' does not match the HP pattern ^\\\\d{7}$"
+        """
+        prefix, sep, local = curie.partition(":")
+        if not sep or prefix not in self.uri_prefixes:
+            return f"unknown prefix {prefix!r}; declare it in ontology/prefixes.csv"
+        pattern = self.patterns.get(prefix)
+        if pattern and not re.fullmatch(pattern.strip("^$"), local):
+            return f"local id {local!r} does not match the {prefix} pattern {pattern}"
+        return None
+
+    def bind(self, graph: Graph) -> Graph:
+        """Bind every prefix to ``graph`` (replacing rdflib's defaults) and return it."""
+        for prefix, uri in self.uri_prefixes.items():
+            graph.bind(prefix, Namespace(uri), override=True, replace=True)
+        return graph
+
+    def sparql_header(self) -> str:
+        """``PREFIX`` lines for every prefix, for queries written without their own."""
+        return "".join(f"PREFIX {p}: <{u}>\n" for p, u in self.uri_prefixes.items())
+
+    def jsonld_context(self) -> dict[str, str]:
+        """A JSON-LD ``@context`` mapping each prefix to its URI prefix."""
+        return dict(self.uri_prefixes)
+
+
+def read_prefix_table(path: Path) -> PrefixMap:
+    """Read a prefix table with columns prefix, uri_prefix, bioregistry, pattern, kind."""
+    uri_prefixes: dict[str, str] = {}
+    patterns: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            uri_prefixes[row["prefix"]] = row["uri_prefix"]
+            kinds[row["prefix"]] = row["kind"]
+            if row["pattern"]:
+                patterns[row["prefix"]] = row["pattern"]
+    records = [curies.Record(prefix=p, uri_prefix=u) for p, u in uri_prefixes.items()]
+    return PrefixMap(uri_prefixes, patterns, kinds, curies.Converter(records))
+
+
+@cache
+def load_prefix_map(root: Path | None = None) -> PrefixMap:
+    """The project's prefix map, read once from ``ontology/prefixes.csv``."""
+    return read_prefix_table((root or project_root()) / "ontology" / "prefixes.csv")
+
+
+def identifier_iri_pattern(prefix_map: PrefixMap) -> str:
+    """One regular expression matching the IRI of any well-formed identifier of the
+    identifier vocabularies of ``prefix_map`` (kind ``identifier``, ECO excepted).
+
+    Shape ``S09`` carries this pattern; a test keeps the two in step.
+    """
+    parts = [
+        re.escape(prefix_map.uri_prefixes[p]) + "(" + prefix_map.patterns[p].strip("^$") + ")"
+        for p, kind in prefix_map.kinds.items()
+        if kind == "identifier" and p != "ECO" and p in prefix_map.patterns
+    ]
+    parts.append(re.escape("http://schema.org/") + "[A-Z][A-Za-z]+")
+    return "^(" + "|".join(parts) + ")$"

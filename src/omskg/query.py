@@ -1,0 +1,176 @@
+"""Competency questions: named SPARQL queries in ``queries/``, run with bound parameters.
+
+A query file starts with ``#+ summary: <the question>`` and may declare
+``#+ tags:`` and ``#+ columns:``. Parameters follow the grlc convention: a
+variable ``?_name`` is a parameter bound to a plain literal, ``?_name_iri`` one
+bound to an IRI (given as a CURIE or a full IRI). Values are bound through
+rdflib's ``initBindings``, never pasted into the query text, and the prefix map
+supplies every ``PREFIX``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.query import Result
+from rdflib.term import Node
+
+from omskg.errors import OmsError
+from omskg.paths import project_root
+from omskg.prefixes import load_prefix_map
+
+_PARAM = re.compile(r"\?(_[A-Za-z0-9_]+)")
+_HEADER = re.compile(r"^#\+\s*(\w+):\s*(.*)$")
+FORMATS = ("table", "csv", "json")
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A query file: its name, the question it answers, its parameters and its text."""
+
+    name: str
+    path: Path
+    summary: str
+    tags: tuple[str, ...]
+    parameters: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """Query answer: column names and rows of RDF terms (None for unbound)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Node | None, ...], ...]
+
+
+def read_query(path: Path) -> NamedQuery:
+    """Parse a ``.rq`` file and its ``#+`` header."""
+    text = path.read_text(encoding="utf-8")
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _HEADER.match(line.strip())
+        if match:
+            header[match.group(1)] = match.group(2).strip()
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    params = tuple(dict.fromkeys(_PARAM.findall(body)))
+    tags = tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip())
+    return NamedQuery(path.stem, path, header.get("summary", ""), tags, params, text)
+
+
+def list_queries(root: Path | None = None, *, folder: str = "cq") -> list[NamedQuery]:
+    """Every query of ``queries/<folder>``, sorted by file name."""
+    directory = (root or project_root()) / "queries" / folder
+    return [read_query(path) for path in sorted(directory.glob("*.rq"))]
+
+
+def find_query(name_or_path: str, root: Path | None = None) -> NamedQuery:
+    """A query by file path, or by name (with or without the ``NN-`` number) in ``queries/cq``."""
+    path = Path(name_or_path)
+    if path.suffix == ".rq" and path.is_file():
+        return read_query(path)
+    for query in list_queries(root):
+        if name_or_path in (query.name, query.name.split("-", 1)[-1]):
+            return query
+    raise OmsError(f"no query named {name_or_path!r}; `omskg query --list` shows them")
+
+
+def bind_value(parameter: str, value: str) -> URIRef | Literal:
+    """The RDF term for a parameter value: an IRI for ``*_iri`` parameters, else a literal.
+
+    >>> bind_value("_entity_iri", "omse:oms")
+    rdflib.term.URIRef('https://w3id.org/omskg/entity/oms')
+    >>> bind_value("_label", 'say "hi"')
+    rdflib.term.Literal('say "hi"')
+    """
+    if not parameter.endswith("_iri"):
+        return Literal(value)
+    prefixes = load_prefix_map()
+    if re.fullmatch(r"[A-Za-z][\w.-]*:[^\s<>\"{}|\\^`]*", value) and not value.startswith("http"):
+        return URIRef(prefixes.expand(value))
+    if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value):
+        return URIRef(value)
+    raise OmsError(f"parameter {parameter} needs an IRI or CURIE, got {value!r}")
+
+
+def run_query(graph: Graph, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
+    """Run ``query`` over ``graph`` with ``params`` bound; every declared parameter is required."""
+    params = params or {}
+    given = {key if key.startswith("_") else f"_{key}": value for key, value in params.items()}
+    unknown = sorted(set(given) - set(query.parameters))
+    if unknown:
+        raise OmsError(f"{query.name}: unknown parameter(s) {', '.join(unknown)}; "
+                       f"it takes {', '.join(query.parameters) or 'none'}")
+    missing = [p for p in query.parameters if p not in given]
+    if missing:
+        raise OmsError(f"{query.name}: parameter(s) {', '.join(missing)} needed (--param NAME=VALUE)")
+    bindings = {name: bind_value(name, value) for name, value in given.items()}
+    prefixes = load_prefix_map()
+    try:
+        prepared = prepareQuery(query.text, initNs=prefixes.uri_prefixes)
+    except Exception as exc:  # rdflib raises pyparsing errors of several kinds
+        raise OmsError(f"{query.path}: not valid SPARQL: {str(exc).splitlines()[0]}") from None
+    result: Result = graph.query(prepared, initBindings=bindings)
+    columns = tuple(str(v) for v in (result.vars or []))
+    rows = tuple(tuple(row) for row in result)  # type: ignore[arg-type]
+    return Table(columns, rows)
+
+
+def cell(term: Node | None) -> str:
+    """A term as a table or CSV cell: CURIE for IRIs, lexical form for literals."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return load_prefix_map().compress(str(term)) or str(term)
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def format_table(table: Table, fmt: str = "table") -> str:
+    """Render as an aligned text table, CSV (CURIEs), or SPARQL 1.1 results JSON."""
+    if fmt == "json":
+        return json.dumps(_sparql_json(table), indent=1, ensure_ascii=False) + "\n"
+    rows = [[cell(v) for v in row] for row in table.rows]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(table.columns)
+        writer.writerows(rows)
+        return out.getvalue()
+    if fmt != "table":
+        raise OmsError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(table.columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(table.columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def _sparql_json(table: Table) -> dict[str, object]:
+    def term(value: Node) -> dict[str, str]:
+        if isinstance(value, URIRef):
+            return {"type": "uri", "value": str(value)}
+        if isinstance(value, BNode):
+            return {"type": "bnode", "value": str(value)}
+        assert isinstance(value, Literal)
+        out = {"type": "literal", "value": str(value)}
+        if value.language:
+            out["xml:lang"] = value.language
+        elif value.datatype:
+            out["datatype"] = str(value.datatype)
+        return out
+
+    bindings = [
+        {col: term(v) for col, v in zip(table.columns, row, strict=True) if v is not None}
+        for row in table.rows
+    ]
+    return {"head": {"vars": list(table.columns)}, "results": {"bindings": bindings}}

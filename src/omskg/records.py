@@ -1,0 +1,186 @@
+"""Read the curated YAML records of ``data/``, keeping the file and line of each.
+
+The records are plain values here; :mod:`omskg.build` checks them against the
+ontology and the prefix map and turns them into RDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from omskg.errors import DataError, Problem
+
+
+# A statement with this predicate and no `value` states the subject's own definition.
+DEFINITION = "IAO:0000115"
+
+
+class Located(dict[str, Any]):
+    """A YAML mapping that remembers where it starts."""
+
+    file: str = ""
+    line: int = 0
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings are :class:`Located`."""
+
+    source_name = ""
+
+
+def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> Located:
+    mapping = Located(loader.construct_mapping(node, deep=True))
+    mapping.file = loader.source_name
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_located)
+
+
+def read_yaml_list(path: Path, name: str) -> list[Located]:
+    """Parse ``path`` as a YAML list of mappings; ``name`` is the path shown in errors."""
+    loader = _LineLoader(path.read_text(encoding="utf-8"))
+    loader.source_name = name
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DataError([Problem(name, line, "", f"malformed YAML: {reason}")]) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(item, Located) for item in data):
+        raise DataError([Problem(name, 1, "", "expected a list of records (`- key: value`)")])
+    return data
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str
+    start: int
+    end: int
+    code: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    subject: str
+    predicate: str
+    object: Any
+    is_value: bool
+    qualifiers: dict[str, list[Any]]
+    evidence: tuple[Evidence, ...]
+    note: str | None
+    file: str
+    line: int
+
+
+@dataclass
+class CuratedData:
+    """All records of ``data/``: keyed records by id, and statements in file order."""
+
+    records: dict[str, Located] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    statements: list[Statement] = field(default_factory=list)
+
+
+_RECORD_FILES = {
+    "sources.yaml": "source",
+    "references.yaml": "reference",
+    "organisations.yaml": "organisation",
+}
+
+
+def load_curated(data_dir: Path, *, root: Path) -> CuratedData:
+    """Read every record file under ``data_dir``; raise :class:`DataError` listing all problems."""
+    curated = CuratedData()
+    problems: list[Problem] = []
+    files = [(data_dir / name, kind) for name, kind in _RECORD_FILES.items()]
+    files += [(path, "entity") for path in sorted((data_dir / "entities").glob("*.yaml"))]
+    for path, kind in files:
+        if not path.is_file():
+            continue
+        for record in _read(path, root, problems):
+            _add_record(curated, record, kind, problems)
+    for path in sorted((data_dir / "statements").glob("*.yaml")):
+        for record in _read(path, root, problems):
+            statement = _statement(record, problems)
+            if statement is not None:
+                curated.statements.append(statement)
+    if problems:
+        raise DataError(problems)
+    return curated
+
+
+def _read(path: Path, root: Path, problems: list[Problem]) -> list[Located]:
+    try:
+        name = str(path.relative_to(root))
+    except ValueError:
+        name = str(path)
+    try:
+        return read_yaml_list(path, name)
+    except DataError as exc:
+        problems.extend(exc.problems)
+        return []
+
+
+def _add_record(curated: CuratedData, record: Located, kind: str, problems: list[Problem]) -> None:
+    ident = record.get("id")
+    if not isinstance(ident, str):
+        problems.append(Problem(record.file, record.line, "", "record has no `id`"))
+        return
+    if ident in curated.records:
+        first = curated.records[ident]
+        problems.append(
+            Problem(record.file, record.line, ident, f"id already used at {first.file}:{first.line}")
+        )
+        return
+    curated.records[ident] = record
+    curated.kinds[ident] = kind
+
+
+def _statement(record: Located, problems: list[Problem]) -> Statement | None:
+    where = (record.file, record.line)
+    missing = [key for key in ("subject", "predicate", "evidence") if key not in record]
+    has_object, has_value = "object" in record, "value" in record
+    definitional = record.get("predicate") == DEFINITION and not has_object
+    if missing or (has_object == has_value and not definitional):
+        what = ", ".join(f"`{key}`" for key in missing) or "exactly one of `object` and `value`"
+        term = str(record.get("subject", ""))
+        problems.append(Problem(*where, term, f"statement needs {what}"))
+        return None
+    raw_qualifiers = record.get("qualifiers") or {}
+    qualifiers = {
+        str(key): (list(value) if isinstance(value, list) else [value])
+        for key, value in raw_qualifiers.items()
+    }
+    evidence = []
+    for item in record["evidence"] or []:
+        try:
+            evidence.append(
+                Evidence(str(item["source"]), item["start"], item["end"], item.get("code"),
+                         getattr(item, "line", record.line))
+            )
+        except (KeyError, TypeError):
+            problems.append(Problem(*where, str(record["subject"]),
+                                    "evidence needs `source`, `start` and `end`"))
+    return Statement(
+        subject=str(record["subject"]),
+        predicate=str(record["predicate"]),
+        object=record.get("value") if has_value or definitional else record["object"],
+        is_value=has_value or definitional,
+        qualifiers=qualifiers,
+        evidence=tuple(evidence),
+        note=record.get("note"),
+        file=record.file,
+        line=record.line,
+    )
