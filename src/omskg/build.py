@@ -137,8 +137,9 @@ class _Builder:
         self.problem(record, value, "unknown term: not a record id, an ontology value or a CURIE")
         return None
 
-    def literal(self, record: Located | Statement, value: object, datatype: URIRef,
-                name: str) -> Literal | None:
+    def literal(
+        self, record: Located | Statement, value: object, datatype: URIRef, name: str
+    ) -> Literal | None:
         text = str(value).lower() if isinstance(value, bool) else str(value)
         checks = {
             XSD.duration: lambda: _DURATION.fullmatch(text) is not None,
@@ -325,9 +326,10 @@ class _Builder:
         if name in LITERAL_PREDICATES and st.is_value:
             value = st.object
             if name == DEFINITION and value is None:
-                value = self.curated.records.get(st.subject, {}).get("definition")
+                record = self.curated.records.get(st.subject)
+                value = record.get("definition") if record is not None else None
                 if not value:
-                    self.problem(st, st.subject, "definition statement, but the entity has no definition")
+                    self.problem(st, st.subject, "definition statement, but the entity has none")
                     return None, None
             return self.curie(st, name), Literal(str(value).strip(), lang="en")
         self.problem(st, name, "unknown predicate: use a relation or attribute of the ontology")
@@ -359,8 +361,11 @@ class _Builder:
         length = source.get("characters")
         ok = isinstance(item.start, int) and isinstance(item.end, int)
         if not ok or not (0 <= item.start < item.end <= int(length or 0)):
-            self.problem(st, f"{item.start}-{item.end}",
-                         f"offsets out of range: need 0 <= start < end <= {length} ({item.source})")
+            self.problem(
+                st,
+                f"{item.start}-{item.end}",
+                f"offsets out of range: need 0 <= start < end <= {length} ({item.source})",
+            )
             return None
         if item.code is not None and self.curie(st, item.code) is None:
             return None

@@ -62,12 +62,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     if args.list:
         for query in list_queries():
-            params = f"  [{', '.join(query.parameters)}]" if query.parameters else ""
-            print(f"{query.name}: {query.summary}{params}")
+            names = f"  [{', '.join(query.parameters)}]" if query.parameters else ""
+            print(f"{query.name}: {query.summary}{names}")
         return 0
     if not args.query:
         raise OmsError("name a query (or a .rq file); `omskg query --list` shows them")
-    params = {}
+    params: dict[str, str] = {}
     for item in args.param:
         key, sep, value = item.partition("=")
         if not sep:
@@ -103,11 +103,13 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default="dist", help="output folder (default: dist)")
     build.set_defaults(func=cmd_build)
     sub.add_parser("validate", help="print the SHACL report; exit 1 on violations").set_defaults(
-        func=cmd_validate)
+        func=cmd_validate
+    )
     query = sub.add_parser("query", help="run a competency question or a .rq file")
     query.add_argument("query", nargs="?", help="query name (see --list) or path to a .rq file")
-    query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                       help="bind a parameter (repeatable)")
+    query.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="bind a parameter (repeatable)"
+    )
     query.add_argument("--format", choices=FORMATS, default="table")
     query.add_argument("--list", action="store_true", help="list the named queries")
     query.set_defaults(func=cmd_query)

@@ -19,8 +19,7 @@ from rdflib.term import Node
 from omskg.build import BuiltGraph
 from omskg.prefixes import OA, OBOINOWL, OMS, load_prefix_map
 
-NAME_PROPERTIES = (RDFS.label, OBOINOWL.hasExactSynonym, OBOINOWL.hasRelatedSynonym,
-                   SKOS.hiddenLabel)
+NAME_PROPERTIES = (RDFS.label, OBOINOWL.hasExactSynonym, OBOINOWL.hasRelatedSynonym, SKOS.hiddenLabel)
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,8 @@ def mentions(passage: str, names: list[str]) -> bool:
     """
     text = normalise(passage)
     return any(
-        re.search(re.escape(normalise(name).rstrip()) + r"(s|es)? ", text) for name in names
+        re.search(re.escape(normalise(name).rstrip()) + r"(s|es)? ", text)
+        for name in names
         if normalise(name).strip()
     )
 
@@ -65,7 +65,7 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
     graph = built.graph
     texts: dict[Node, str] = {}
     problems: list[str] = []
-    for doc in sorted(graph.subjects(RDF.type, OMS.SourceDocument)):
+    for doc in sorted(graph.subjects(RDF.type, OMS.SourceDocument), key=str):
         name = str(graph.value(doc, OMS.fileName))
         path = sources_dir / name
         if not path.is_file():
@@ -74,19 +74,21 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         if digest != str(graph.value(doc, OMS.sha256)):
-            problems.append(f"{path}: SHA-256 {digest} differs from the recorded digest; "
-                            "offsets refer to another version of the text")
+            problems.append(
+                f"{path}: SHA-256 {digest} differs from the recorded digest; "
+                "offsets refer to another version of the text"
+            )
             continue
         texts[doc] = data.decode("utf-8")
     count = 0
-    for statement in sorted(graph.subjects(RDF.type, OMS.Statement)):
+    for statement in sorted(graph.subjects(RDF.type, OMS.Statement), key=str):
         names = _names(graph, statement)
-        for evidence in sorted(graph.objects(statement, OMS.hasEvidence)):
+        for evidence in sorted(graph.objects(statement, OMS.hasEvidence), key=str):
             count += 1
-            doc = graph.value(evidence, OA.hasSource)
-            if doc not in texts:
+            source = graph.value(evidence, OA.hasSource)
+            if source is None or source not in texts:
                 continue
-            problem = _check_span(graph, evidence, texts[doc], names)
+            problem = _check_span(graph, evidence, texts[source], names)
             if problem:
                 problems.append(f"{built.origin(statement) or _curie(statement)}: {problem}")
     return EvidenceCheck(len(texts), count, tuple(problems))
@@ -97,14 +99,16 @@ def _check_span(graph: Graph, evidence: Node, text: str, names: list[str]) -> st
     start = graph.value(selector, OA.start)
     end = graph.value(selector, OA.end)
     try:
-        first, last = int(start), int(end)  # type: ignore[arg-type]
+        first, last = int(str(start)), int(str(end))
     except (TypeError, ValueError):
         return f"evidence {_curie(evidence)} has no usable offsets"
     if not 0 <= first < last <= len(text):
         return f"offsets {first}-{last} fall outside the document (0-{len(text)})"
     if not mentions(text[first:last], names):
-        return (f"passage {first}-{last} names none of: {', '.join(sorted(set(names))[:6])}; "
-                "widen the span or add the wording as a synonym")
+        return (
+            f"passage {first}-{last} names none of: {', '.join(sorted(set(names))[:6])}; "
+            "widen the span or add the wording as a synonym"
+        )
     return None
 
 
@@ -115,8 +119,11 @@ def _names(graph: Graph, statement: Node) -> list[str]:
         if (prop, RDFS.subPropertyOf, OMS.qualifier) in graph:
             terms.append(value)
     return [
-        str(name) for term in terms if isinstance(term, URIRef)
-        for prop in NAME_PROPERTIES for name in graph.objects(term, prop)
+        str(name)
+        for term in terms
+        if isinstance(term, URIRef)
+        for prop in NAME_PROPERTIES
+        for name in graph.objects(term, prop)
     ]
 
 

@@ -37,8 +37,10 @@ def to_jsonld(graph: Graph) -> str:
     context = load_prefix_map().jsonld_context()
     data = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
     nodes = data.get("@graph", [data] if "@id" in data else [])
-    doc = {"@context": context, "@graph": sorted((_sorted_node(n) for n in nodes),
-                                                 key=lambda n: str(n.get("@id")))}
+    doc = {
+        "@context": context,
+        "@graph": sorted((_sorted_node(n) for n in nodes), key=lambda n: str(n.get("@id"))),
+    }
     return json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
@@ -60,10 +62,14 @@ def unmapped_report(graph: Graph) -> str:
         if any(graph.value(entity, p) is not None for p in MAPPING_PREDICATES.values()):
             continue
         reason = graph.value(entity, OMS.unmappedReason)
-        rows.append((prefixes.compress(str(entity)) or str(entity),
-                     str(graph.value(entity, RDFS.label) or ""),
-                     prefixes.compress(str(cls)) or str(cls),
-                     str(reason or "no reason recorded")))
+        rows.append(
+            (
+                prefixes.compress(str(entity)) or str(entity),
+                str(graph.value(entity, RDFS.label) or ""),
+                prefixes.compress(str(cls)) or str(cls),
+                str(reason or "no reason recorded"),
+            )
+        )
     header = "entity\tlabel\ttype\treason\n"
     return header + "".join("\t".join(row) + "\n" for row in sorted(rows))
 
@@ -77,8 +83,7 @@ def _is_entity_class(graph: Graph, cls: object) -> bool:
 def mapped_share(graph: Graph) -> tuple[int, int]:
     """(entities with at least one external mapping, all curated entities)."""
     entities = {
-        e for e, c in graph.subject_objects(RDF.type)
-        if isinstance(e, URIRef) and _is_entity_class(graph, c)
+        e for e, c in graph.subject_objects(RDF.type) if isinstance(e, URIRef) and _is_entity_class(graph, c)
     }
     mapped = {e for e in entities if any(graph.value(e, p) for p in MAPPING_PREDICATES.values())}
     return len(mapped), len(entities)
@@ -96,4 +101,3 @@ def write_dist(built: BuiltGraph, out_dir: Path, *, validation_text: str) -> dic
     }
     write_files_atomically(files)
     return {path: len(text.encode("utf-8")) for path, text in files.items()}
-

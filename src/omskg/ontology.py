@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.namespace import XSD
+from rdflib.term import Node
 
 from omskg.prefixes import OMS
 
@@ -43,17 +44,17 @@ class Vocabulary:
             _local(p): _range(graph, p) or XSD.string
             for p in graph.subjects(RDFS.subPropertyOf, OMS.factAttribute)
         }
-        qualifiers = {
-            _local(p): _range(graph, p) for p in graph.subjects(RDFS.subPropertyOf, OMS.qualifier)
-        }
+        qualifiers = {_local(p): _range(graph, p) for p in graph.subjects(RDFS.subPropertyOf, OMS.qualifier)}
         value_classes = {
-            c for c in graph.subjects(RDF.type, OWL.Class)
-            if isinstance(c, URIRef) and c.startswith(OMS) and (None, RDF.type, c) in graph
+            c
+            for c in graph.subjects(RDF.type, OWL.Class)
+            if isinstance(c, URIRef)
+            and c.startswith(OMS)
+            and (None, RDF.type, c) in graph
             and c not in set(graph.transitive_subjects(RDFS.subClassOf, OMS.Entity))
         }
         values = {
-            _local(i): c for c in value_classes for i in graph.subjects(RDF.type, c)
-            if isinstance(i, URIRef)
+            _local(i): c for c in value_classes for i in graph.subjects(RDF.type, c) if isinstance(i, URIRef)
         }
         return cls(entity_classes - {"Entity"}, relations, attributes, qualifiers, values)
 
@@ -71,6 +72,6 @@ def _local_names(terms: object) -> frozenset[str]:
     return frozenset(_local(t) for t in terms if str(t).startswith(str(OMS)))  # type: ignore[attr-defined]
 
 
-def _range(graph: Graph, prop: object) -> URIRef | None:
-    value = graph.value(prop, RDFS.range)  # type: ignore[arg-type]
+def _range(graph: Graph, prop: Node) -> URIRef | None:
+    value = graph.value(prop, RDFS.range)
     return value if isinstance(value, URIRef) else None

@@ -25,6 +25,5 @@ def project_root() -> Path:
         if (candidate / _MARKER).is_file():
             return candidate
     raise OmsError(
-        "cannot find the project folder (ontology/prefixes.csv); "
-        "run from a checkout or set OMSKG_ROOT"
+        "cannot find the project folder (ontology/prefixes.csv); run from a checkout or set OMSKG_ROOT"
     )

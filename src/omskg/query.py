@@ -106,8 +106,10 @@ def run_query(graph: Graph, query: NamedQuery, params: dict[str, str] | None = N
     given = {key if key.startswith("_") else f"_{key}": value for key, value in params.items()}
     unknown = sorted(set(given) - set(query.parameters))
     if unknown:
-        raise OmsError(f"{query.name}: unknown parameter(s) {', '.join(unknown)}; "
-                       f"it takes {', '.join(query.parameters) or 'none'}")
+        raise OmsError(
+            f"{query.name}: unknown parameter(s) {', '.join(unknown)}; "
+            f"it takes {', '.join(query.parameters) or 'none'}"
+        )
     missing = [p for p in query.parameters if p not in given]
     if missing:
         raise OmsError(f"{query.name}: parameter(s) {', '.join(missing)} needed (--param NAME=VALUE)")

@@ -14,7 +14,6 @@ import yaml
 
 from omskg.errors import DataError, Problem
 
-
 # A statement with this predicate and no `value` states the subject's own definition.
 DEFINITION = "IAO:0000115"
 
@@ -33,7 +32,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> Located:
-    mapping = Located(loader.construct_mapping(node, deep=True))
+    mapping = Located({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.file = loader.source_name
     mapping.line = node.start_mark.line + 1
     return mapping
@@ -167,12 +166,18 @@ def _statement(record: Located, problems: list[Problem]) -> Statement | None:
     for item in record["evidence"] or []:
         try:
             evidence.append(
-                Evidence(str(item["source"]), item["start"], item["end"], item.get("code"),
-                         getattr(item, "line", record.line))
+                Evidence(
+                    str(item["source"]),
+                    item["start"],
+                    item["end"],
+                    item.get("code"),
+                    getattr(item, "line", record.line),
+                )
             )
         except (KeyError, TypeError):
-            problems.append(Problem(*where, str(record["subject"]),
-                                    "evidence needs `source`, `start` and `end`"))
+            problems.append(
+                Problem(*where, str(record["subject"]), "evidence needs `source`, `start` and `end`")
+            )
     return Statement(
         subject=str(record["subject"]),
         predicate=str(record["predicate"]),

@@ -50,7 +50,8 @@ def compute_stats(graph: Graph) -> Stats:
     statements = set(graph.subjects(RDF.type, OMS.Statement))
     with_evidence = {s for s in statements if graph.value(s, OMS.hasEvidence) is not None}
     both = {
-        s for s in statements
+        s
+        for s in statements
         if len({graph.value(e, OA.hasSource) for e in graph.objects(s, OMS.hasEvidence)}) > 1
     }
     evidence = set(graph.subjects(RDF.type, OMS.Evidence))
@@ -64,5 +65,14 @@ def compute_stats(graph: Graph) -> Stats:
     by_predicate: Counter[str] = Counter(
         prefixes.compress(str(graph.value(s, RDF.predicate))) or "?" for s in statements
     )
-    return Stats(len(graph), len(statements), len(with_evidence), len(both), len(evidence),
-                 entities, mapped, dict(by_prefix), dict(by_predicate))
+    return Stats(
+        len(graph),
+        len(statements),
+        len(with_evidence),
+        len(both),
+        len(evidence),
+        entities,
+        mapped,
+        dict(by_prefix),
+        dict(by_predicate),
+    )

@@ -88,9 +88,7 @@ def validate(built: BuiltGraph | Graph, *, shapes: Graph | None = None) -> Repor
     return Report(tuple(findings))
 
 
-def _finding(
-    results: Graph, result: Node, data: Graph, built: BuiltGraph | Graph, shapes: Graph
-) -> Finding:
+def _finding(results: Graph, result: Node, data: Graph, built: BuiltGraph | Graph, shapes: Graph) -> Finding:
     prefixes = load_prefix_map()
 
     def name(node: Node | None) -> str:

@@ -1,0 +1,45 @@
+"""Shared fixtures: the project root, the built graph (built once per session), the sources."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from omskg.build import BuiltGraph, build_graph
+from omskg.paths import project_root
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return project_root()
+
+
+@pytest.fixture(scope="session")
+def built(root: Path) -> BuiltGraph:
+    return build_graph(root)
+
+
+@pytest.fixture(scope="session")
+def sources_dir(root: Path) -> Path:
+    """The folder of the two source documents (beside the checkout, or $OMSKG_SOURCES)."""
+    path = Path(os.environ.get("OMSKG_SOURCES", root.parent / "shared" / "sources"))
+    if not (path / "000_6e40a66a197a718b.txt").is_file():
+        pytest.skip(f"source documents not found in {path}; set OMSKG_SOURCES")
+    return path
+
+
+@pytest.fixture()
+def project_copy(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of the project's ontology, data and queries, used as OMSKG_ROOT."""
+    copy = tmp_path / "project"
+    for name in ("ontology", "data", "queries"):
+        shutil.copytree(root / name, copy / name)
+    monkeypatch.setenv("OMSKG_ROOT", str(copy))
+    from omskg.prefixes import load_prefix_map
+
+    load_prefix_map.cache_clear()
+    yield copy
+    load_prefix_map.cache_clear()

@@ -1,0 +1,76 @@
+"""Every SHACL shape has a conforming and a broken example; the broken one must fail
+with the expected shape, focus node and message.
+
+Example files are ``tests/shapes/{valid,invalid}/Snn-*.ttl``. Each is validated
+together with the ontology (so class hierarchies and value lists are known). An
+invalid example starts with comment lines naming what it must raise::
+
+    # focus: omse:bad-entity
+    # message: entity needs exactly one English label
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from omskg.ontology import load_ontology
+from omskg.paths import project_root
+from omskg.validate import load_shapes, validate
+
+ROOT = project_root()
+EXAMPLES = Path(__file__).parent / "shapes"
+SHAPES = load_shapes(ROOT)
+SHAPE_IDS = sorted(
+    str(s).rsplit("/", 1)[1] for s in SHAPES.subjects() if re.search(r"/S\d\d-[a-z-]+$", str(s))
+)
+
+
+def _examples(kind: str) -> list[Path]:
+    return sorted((EXAMPLES / kind).glob("S*.ttl"))
+
+
+def _graph(path: Path) -> Graph:
+    graph = load_ontology(ROOT)
+    graph.parse(path, format="turtle")
+    return graph
+
+
+def _expectations(path: Path) -> dict[str, str]:
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"#\s*(focus|message):\s*(.+)$", line)
+        if match:
+            found[match.group(1)] = match.group(2).strip()
+    return found
+
+
+def test_every_shape_has_both_examples() -> None:
+    assert len(SHAPE_IDS) >= 19
+    for kind in ("valid", "invalid"):
+        covered = {p.name[:3] for p in _examples(kind)}
+        missing = [s for s in SHAPE_IDS if s[:3] not in covered]
+        assert not missing, f"shapes without a {kind} example: {missing}"
+
+
+@pytest.mark.parametrize("path", _examples("valid"), ids=lambda p: p.stem)
+def test_valid_example_conforms(path: Path) -> None:
+    report = validate(_graph(path), shapes=SHAPES)
+    assert report.findings == (), report.text()
+
+
+@pytest.mark.parametrize("path", _examples("invalid"), ids=lambda p: p.stem)
+def test_invalid_example_fails_as_expected(path: Path) -> None:
+    expected = _expectations(path)
+    assert {"focus", "message"} <= expected.keys(), f"{path.name} lacks # focus/# message lines"
+    report = validate(_graph(path), shapes=SHAPES)
+    shape = f"omsshape:{path.name[:3]}"
+    hits = [
+        f
+        for f in report.findings
+        if f.shape.startswith(shape) and f.focus == expected["focus"] and expected["message"] in f.message
+    ]
+    assert hits, f"expected {shape} on {expected['focus']}: {expected['message']}\n{report.text()}"
