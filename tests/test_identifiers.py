@@ -71,7 +71,6 @@ def test_recorded_hpo_labels_match_hp_obo(built: BuiltGraph) -> None:
 
 
 def test_every_identifier_matches_its_bioregistry_pattern(built: BuiltGraph) -> None:
-    prefixes = load_prefix_map()
     used = _used_curies(built)
     assert len(used) >= 100
     bad = []

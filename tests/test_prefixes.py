@@ -30,7 +30,7 @@ def test_turtle_prefixes_agree_with_the_table(root: Path) -> None:
 def test_queries_use_only_declared_prefixes(root: Path) -> None:
     table = load_prefix_map().uri_prefixes
     for path in sorted(root.glob("queries/**/*.rq")):
-        body = "\n".join(l for l in path.read_text().splitlines() if not l.lstrip().startswith("#"))
+        body = "\n".join(x for x in path.read_text().splitlines() if not x.lstrip().startswith("#"))
         body = re.sub(r"<[^>]*>|\"[^\"]*\"", "", body)
         used = set(re.findall(r"(?<![\w?$])([A-Za-z][\w-]*):[\w]", body))
         assert used <= set(table), f"{path}: undeclared prefixes {sorted(used - set(table))}"
