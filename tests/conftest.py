@@ -43,3 +43,11 @@ def project_copy(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     load_prefix_map.cache_clear()
     yield copy
     load_prefix_map.cache_clear()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-expected",
+        action="store_true",
+        help="rewrite tests/expected/*.csv from the current answers (review the diff!)",
+    )

@@ -272,12 +272,13 @@ class _Builder:
             "postal_code": SCHEMA.postalCode,
             "country": SCHEMA.addressCountry,
         }
-        if any(key in record for key in fields):
+        parts = record.get("address") or {}
+        if parts:
             self.add(node, SCHEMA.address, address)
             self.add(address, RDF.type, SCHEMA.PostalAddress)
             for key, prop in fields.items():
-                if key in record:
-                    self.add(address, prop, Literal(str(record[key])))
+                if key in parts:
+                    self.add(address, prop, Literal(str(parts[key])))
         for key, prop in (("telephone", SCHEMA.telephone), ("fax", SCHEMA.faxNumber)):
             if key in record:
                 self.add(node, prop, Literal(str(record[key])))

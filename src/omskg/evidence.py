@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import RDF, RDFS, SKOS, Graph, URIRef
+from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from omskg.build import BuiltGraph
 from omskg.prefixes import OA, OBOINOWL, OMS, load_prefix_map
 
-NAME_PROPERTIES = (RDFS.label, OBOINOWL.hasExactSynonym, OBOINOWL.hasRelatedSynonym, SKOS.hiddenLabel)
+NAME_PROPERTIES = (RDFS.label, DCTERMS.title, OBOINOWL.hasExactSynonym, OBOINOWL.hasRelatedSynonym, SKOS.hiddenLabel)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Competency questions: named SPARQL queries in ``queries/``, run with bound parameters.
 
 A query file starts with ``#+ summary: <the question>`` and may declare
-``#+ tags:`` and ``#+ columns:``. Parameters follow the grlc convention: a
+``#+ tags:``, ``#+ columns:``, ``#+ params:`` (what each parameter means) and
+``#+ example: _name=value ...`` (the parameter values its expected answer uses). Parameters follow the grlc convention: a
 variable ``?_name`` is a parameter bound to a plain literal, ``?_name_iri`` one
 bound to an IRI (given as a CURIE or a full IRI). Values are bound through
 rdflib's ``initBindings``, never pasted into the query text, and the prefix map
@@ -40,6 +41,7 @@ class NamedQuery:
     summary: str
     tags: tuple[str, ...]
     parameters: tuple[str, ...]
+    example: dict[str, str]
     text: str
 
 
@@ -62,7 +64,8 @@ def read_query(path: Path) -> NamedQuery:
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     params = tuple(dict.fromkeys(_PARAM.findall(body)))
     tags = tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip())
-    return NamedQuery(path.stem, path, header.get("summary", ""), tags, params, text)
+    example = dict(item.split("=", 1) for item in header.get("example", "").split() if "=" in item)
+    return NamedQuery(path.stem, path, header.get("summary", ""), tags, params, example, text)
 
 
 def list_queries(root: Path | None = None, *, folder: str = "cq") -> list[NamedQuery]:
