@@ -38,7 +38,7 @@ CASES = {
             "- id: extra-thing\n  type: ClinicalFinding\n  label: extra\n"
             "  mappings:\n    - {id: 'FOO:123', predicate: exact, label: x, source: y}\n",
         ),
-        ["data/entities/zz-extra.yaml:4", "'FOO:123'", "unknown prefix"],
+        ["data/entities/zz-extra.yaml:5", "'FOO:123'", "unknown prefix"],
     ),
     "statement without evidence": (
         _append(
@@ -59,7 +59,7 @@ CASES = {
             "- id: extra-thing\n  type: ClinicalFinding\n  label: extra\n"
             "  mappings:\n    - {id: 'HP:12345', predicate: exact, label: x, source: y}\n",
         ),
-        ["data/entities/zz-extra.yaml:4", "'HP:12345'", "does not match the HP pattern"],
+        ["data/entities/zz-extra.yaml:5", "'HP:12345'", "does not match the HP pattern"],
     ),
     "unknown entity": (
         _append(
@@ -84,7 +84,7 @@ def test_bad_input_is_reported_and_dist_kept(
 
     change(project_copy)
     assert main(["build", "--out", str(out)]) == 2
-    errors = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, errors
     assert all(part in errors[0] for part in expected), errors[0]
     assert "Traceback" not in errors[0]

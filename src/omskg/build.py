@@ -247,8 +247,9 @@ class _Builder:
         pages = str(record.get("pages") or "")
         if "-" in pages:
             first, last = pages.split("-", 1)
-            self.add(node, BIBO.pageStart, Literal(first))
-            self.add(node, BIBO.pageEnd, Literal(last))
+            for prop, page in ((BIBO.pageStart, first), (BIBO.pageEnd, last)):
+                kind = XSD.nonNegativeInteger if page.isdigit() else XSD.string
+                self.add(node, prop, Literal(page, datatype=kind))
         issued = str(record.get("date") or "")
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", issued):
             self.add(node, DCTERMS.issued, Literal(issued, datatype=XSD.date))

@@ -118,9 +118,14 @@ def identifier_iri_pattern(prefix_map: PrefixMap) -> str:
     Shape ``S09`` carries this pattern; a test keeps the two in step.
     """
     parts = [
-        re.escape(prefix_map.uri_prefixes[p]) + "(" + prefix_map.patterns[p].strip("^$") + ")"
+        _escape(prefix_map.uri_prefixes[p]) + "(" + prefix_map.patterns[p].strip("^$") + ")"
         for p, kind in prefix_map.kinds.items()
         if kind == "identifier" and p != "ECO" and p in prefix_map.patterns
     ]
-    parts.append(re.escape("http://schema.org/") + "[A-Z][A-Za-z]+")
+    parts.append(_escape("http://schema.org/") + "[A-Z][A-Za-z]+")
     return "^(" + "|".join(parts) + ")$"
+
+
+def _escape(text: str) -> str:
+    """Escape regex metacharacters the XSD way: ``#`` needs no escape there (Python adds one)."""
+    return re.escape(text).replace("\\#", "#")
