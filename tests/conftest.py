@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +25,18 @@ def built(root: Path) -> BuiltGraph:
 
 @pytest.fixture(scope="session")
 def sources_dir(root: Path) -> Path:
-    """The folder of the two source documents (beside the checkout, or $OMSKG_SOURCES)."""
-    path = Path(os.environ.get("OMSKG_SOURCES", root.parent / "shared" / "sources"))
-    if not (path / "000_6e40a66a197a718b.txt").is_file():
-        pytest.skip(f"source documents not found in {path}; set OMSKG_SOURCES")
-    return path
+    """The folder of the two source documents: $OMSKG_SOURCES, else ``shared/sources``
+    beside the checkout or beside any folder above it."""
+    env = os.environ.get("OMSKG_SOURCES")
+    candidates = [Path(env)] if env else [a / "shared" / "sources" for a in root.resolve().parents]
+    for path in candidates:
+        if (path / "000_6e40a66a197a718b.txt").is_file():
+            return path
+    pytest.skip("source documents not found beside the checkout; set OMSKG_SOURCES")
 
 
 @pytest.fixture()
-def project_copy(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project_copy(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A writable copy of the project's ontology, data and queries, used as OMSKG_ROOT."""
     copy = tmp_path / "project"
     for name in ("ontology", "data", "queries"):

@@ -56,7 +56,7 @@ def test_parameters_are_bound_not_pasted(built: BuiltGraph) -> None:
     query = find_query("where-is-it-written")
     clean = run_query(built.graph, query, query.example)
     assert clean.rows
-    for hostile in ['omse:oms> } ; DROP ALL ; #', 'omse:oms"', "omse:oms\\u0022", "omse:o\nms"]:
+    for hostile in ["omse:oms> } ; DROP ALL ; #", 'omse:oms"', "omse:oms\\u0022", "omse:o\nms"]:
         with pytest.raises(OmsError):
             run_query(built.graph, query, {**query.example, "_subject_iri": hostile})
     size = len(built.graph)
@@ -75,11 +75,15 @@ def test_unknown_and_missing_parameters_are_refused(built: BuiltGraph) -> None:
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
 def test_cli_query_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["query", "first-choice-drug", "--param", "_condition_iri=omse:myoclonus",
-                 "--format", fmt]) == 0
+    assert (
+        main(["query", "first-choice-drug", "--param", "_condition_iri=omse:myoclonus", "--format", fmt]) == 0
+    )
     out = capsys.readouterr().out
-    expected = {"table": "omse:clonazepam", "csv": "omse:clonazepam,clonazepam",
-                "json": "https://w3id.org/omskg/entity/clonazepam"}[fmt]
+    expected = {
+        "table": "omse:clonazepam",
+        "csv": "omse:clonazepam,clonazepam",
+        "json": "https://w3id.org/omskg/entity/clonazepam",
+    }[fmt]
     assert expected in out
 
 

@@ -129,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a command that stopped reading (head, less)
+        sys.stderr.close()
+        return 0
     except (OmsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

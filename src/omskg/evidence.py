@@ -20,7 +20,13 @@ from rdflib.term import Node
 from omskg.build import BuiltGraph
 from omskg.prefixes import OA, OBOINOWL, OMS, load_prefix_map
 
-NAME_PROPERTIES = (RDFS.label, DCTERMS.title, OBOINOWL.hasExactSynonym, OBOINOWL.hasRelatedSynonym, SKOS.hiddenLabel)
+NAME_PROPERTIES = (
+    RDFS.label,
+    DCTERMS.title,
+    OBOINOWL.hasExactSynonym,
+    OBOINOWL.hasRelatedSynonym,
+    SKOS.hiddenLabel,
+)
 
 
 @dataclass(frozen=True)

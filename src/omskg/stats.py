@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from rdflib import RDF, Graph, URIRef
 
-from omskg.build import MAPPING_PREDICATES
 from omskg.export import mapped_share
 from omskg.prefixes import OA, OMS, load_prefix_map
 
@@ -57,11 +56,11 @@ def compute_stats(graph: Graph) -> Stats:
     evidence = set(graph.subjects(RDF.type, OMS.Evidence))
     mapped, entities = mapped_share(graph)
     by_prefix: Counter[str] = Counter()
-    for predicate in MAPPING_PREDICATES.values():
-        for target in graph.objects(None, predicate):
-            curie = prefixes.compress(str(target)) if isinstance(target, URIRef) else None
-            if curie and not curie.startswith(("oms:", "omse:")):
-                by_prefix[curie.split(":", 1)[0]] += 1
+    for mapping in graph.subjects(RDF.type, OMS.Mapping):
+        target = graph.value(mapping, RDF.object)
+        curie = prefixes.compress(str(target)) if isinstance(target, URIRef) else None
+        if curie:
+            by_prefix[curie.split(":", 1)[0]] += 1
     by_predicate: Counter[str] = Counter(
         prefixes.compress(str(graph.value(s, RDF.predicate))) or "?" for s in statements
     )
