@@ -2,11 +2,12 @@
 
 A query file starts with ``#+ summary: <the question>`` and may declare
 ``#+ tags:``, ``#+ columns:``, ``#+ params:`` (what each parameter means) and
-``#+ example: _name=value ...`` (the parameter values its expected answer uses). Parameters follow the grlc convention: a
-variable ``?_name`` is a parameter bound to a plain literal, ``?_name_iri`` one
-bound to an IRI (given as a CURIE or a full IRI). Values are bound through
-rdflib's ``initBindings``, never pasted into the query text, and the prefix map
-supplies every ``PREFIX``.
+``#+ example: _name=value ...`` (the parameter values its expected answer uses).
+
+Parameters follow the grlc convention: a variable ``?_name`` is bound to a plain
+literal, ``?_name_iri`` to an IRI (given as a CURIE or a full IRI). Values are
+bound through rdflib's ``initBindings``, never pasted into the query text, and
+the prefix map supplies every ``PREFIX``.
 """
 
 from __future__ import annotations
