@@ -1,33 +1,39 @@
 # Run `make help` for the list of targets.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTED := $(VENV)/.installed-test
 
-.PHONY: help run build validate test lint format clean
+.PHONY: help run test lint format clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+		{ echo "error: Python 3.11 or newer is needed (tried '$(PYTHON)'); run make PYTHON=/path/to/python3.11"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(TESTED): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TESTED)
 
 run: $(STAMP) ## set up, build the graph, validate it and export it into dist/
 	$(BIN)/omskg build --out dist
 
-test: $(STAMP) ## set up with test extras and run the test suite
+test: $(TESTED) ## set up with test extras and run the test suite
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## ruff and mypy --strict
+lint: $(TESTED) ## ruff and mypy --strict
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
-format: $(STAMP) ## rewrite Python sources in canonical style
+format: $(TESTED) ## rewrite Python sources in canonical style
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
