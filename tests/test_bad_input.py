@@ -61,6 +61,13 @@ CASES = {
         ),
         ["data/entities/zz-extra.yaml:5", "'HP:12345'", "does not match the HP pattern"],
     ),
+    "misspelt field": (
+        _append(
+            "data/statements/zz-extra.yaml",
+            STATEMENT.replace("  evidence:", "  qualifers:\n    quantifier: Many\n  evidence:"),
+        ),
+        ["data/statements/zz-extra.yaml:2", "'qualifers'", "unknown statement field"],
+    ),
     "unknown entity": (
         _append(
             "data/statements/zz-extra.yaml", STATEMENT.replace("object: tremor", "object: no-such-thing")

@@ -92,6 +92,52 @@ class CuratedData:
     statements: list[Statement] = field(default_factory=list)
 
 
+# The fields each kind of record may have; any other key is a typo to report, not to drop.
+FIELDS = {
+    "source": {
+        "id",
+        "file",
+        "sha256",
+        "characters",
+        "title",
+        "creator",
+        "publisher",
+        "description",
+        "evidence_code",
+    },
+    "entity": {
+        "id",
+        "type",
+        "label",
+        "definition",
+        "synonyms",
+        "related_synonyms",
+        "spellings",
+        "mappings",
+        "unmapped",
+        "note",
+    },
+    "mapping": {"id", "predicate", "label", "source"},
+    "reference": {
+        "id",
+        "type",
+        "authors",
+        "title",
+        "container",
+        "editors",
+        "volume",
+        "issue",
+        "pages",
+        "date",
+        "publisher",
+        "place",
+        "note",
+    },
+    "organisation": {"id", "label", "definition", "unmapped", "note", "address", "telephone", "fax", "url"},
+    "statement": {"subject", "predicate", "object", "value", "qualifiers", "evidence", "note"},
+    "evidence": {"source", "start", "end", "code"},
+}
+
 _RECORD_FILES = {
     "sources.yaml": "source",
     "references.yaml": "reference",
@@ -132,7 +178,20 @@ def _read(path: Path, root: Path, problems: list[Problem]) -> list[Located]:
         return []
 
 
+def _unknown_fields(record: object, kind: str, problems: list[Problem], fallback: Located) -> None:
+    """Report keys that the kind of record does not have (a misspelt key would lose data)."""
+    if not isinstance(record, dict):
+        return
+    where = record if isinstance(record, Located) else fallback
+    for key in sorted(set(record) - FIELDS[kind]):
+        allowed = ", ".join(sorted(FIELDS[kind]))
+        problems.append(Problem(where.file, where.line, key, f"unknown {kind} field; use one of: {allowed}"))
+
+
 def _add_record(curated: CuratedData, record: Located, kind: str, problems: list[Problem]) -> None:
+    _unknown_fields(record, kind, problems, record)
+    for mapping in record.get("mappings") or [] if kind == "entity" else []:
+        _unknown_fields(mapping, "mapping", problems, record)
     ident = record.get("id")
     if not isinstance(ident, str):
         problems.append(Problem(record.file, record.line, "", "record has no `id`"))
@@ -148,6 +207,9 @@ def _add_record(curated: CuratedData, record: Located, kind: str, problems: list
 
 
 def _statement(record: Located, problems: list[Problem]) -> Statement | None:
+    _unknown_fields(record, "statement", problems, record)
+    for item in record.get("evidence") or []:
+        _unknown_fields(item, "evidence", problems, record)
     where = (record.file, record.line)
     missing = [key for key in ("subject", "predicate", "evidence") if key not in record]
     has_object, has_value = "object" in record, "value" in record
