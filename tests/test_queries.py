@@ -90,3 +90,16 @@ def test_cli_query_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> None
 def test_cli_query_rejects_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "no-such-question"]) == 2
     assert "no query named" in capsys.readouterr().err
+
+
+def test_cli_runs_a_query_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    query = tmp_path / "rarity.rq"
+    query.write_text(
+        "#+ summary: How rare is the syndrome, per document?\n"
+        "SELECT ?rarity ?doc WHERE { ?st rdf:subject omse:oms ; rdf:predicate oms:hasRarity ;"
+        " rdf:object ?rarity ; oms:hasEvidence/oa:hasSource ?doc }\n",
+        encoding="utf-8",
+    )
+    assert main(["query", str(query), "--format", "csv"]) == 0
+    rows = sorted(capsys.readouterr().out.splitlines()[1:])
+    assert rows == ["oms:RareCondition,omse:ninds-oms-myoclonus", "oms:VeryRareCondition,omse:gale-oms"]
