@@ -188,21 +188,24 @@ class _Builder:
         self.text(node, SKOS.hiddenLabel, record.get("spellings") or [])
         self.text(node, OMS.unmappedReason, record.get("unmapped"))
         for mapping in record.get("mappings") or []:
-            self.add_mapping(node, mapping if isinstance(mapping, Located) else record, mapping)
+            if not isinstance(mapping, Located):
+                self.problem(record, mapping, "a mapping needs `id`, `predicate`, `label` and `source`")
+                continue
+            self.add_mapping(node, mapping)
 
-    def add_mapping(self, node: URIRef, record: Located, mapping: Any) -> None:
-        predicate = MAPPING_PREDICATES.get(mapping.get("predicate"))
+    def add_mapping(self, node: URIRef, mapping: Located) -> None:
+        predicate = MAPPING_PREDICATES.get(str(mapping.get("predicate")))
         if predicate is None:
             allowed = ", ".join(MAPPING_PREDICATES)
-            self.problem(record, mapping.get("predicate"), f"mapping predicate must be one of {allowed}")
+            self.problem(mapping, mapping.get("predicate"), f"mapping predicate must be one of {allowed}")
             return
-        target = self.curie(record, str(mapping.get("id", "")))
+        target = self.curie(mapping, str(mapping.get("id", "")))
         if target is None:
             return
         self.add(node, predicate, target)
         digest = _digest([node, predicate, target])
         mapping_node = OMSM[digest]
-        self.origins[mapping_node] = f"{record.file}:{record.line}"
+        self.origins[mapping_node] = f"{mapping.file}:{mapping.line}"
         self.add(mapping_node, RDF.type, OMS.Mapping)
         self.add(mapping_node, RDF.subject, node)
         self.add(mapping_node, RDF.predicate, predicate)

@@ -81,10 +81,6 @@ class PrefixMap:
             graph.bind(prefix, Namespace(uri), override=True, replace=True)
         return graph
 
-    def sparql_header(self) -> str:
-        """``PREFIX`` lines for every prefix, for queries written without their own."""
-        return "".join(f"PREFIX {p}: <{u}>\n" for p, u in self.uri_prefixes.items())
-
     def jsonld_context(self) -> dict[str, str]:
         """A JSON-LD ``@context`` mapping each prefix to its URI prefix."""
         return dict(self.uri_prefixes)

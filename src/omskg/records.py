@@ -220,6 +220,9 @@ def _statement(record: Located, problems: list[Problem]) -> Statement | None:
         problems.append(Problem(*where, term, f"statement needs {what}"))
         return None
     raw_qualifiers = record.get("qualifiers") or {}
+    if not isinstance(raw_qualifiers, dict):
+        problems.append(Problem(*where, "qualifiers", "qualifiers must be a mapping of name: value"))
+        return None
     qualifiers = {
         str(key): (list(value) if isinstance(value, list) else [value])
         for key, value in raw_qualifiers.items()
