@@ -68,6 +68,13 @@ CASES = {
         ),
         ["data/statements/zz-extra.yaml:2", "'qualifers'", "unknown statement field"],
     ),
+    "duration with weeks": (
+        _append(
+            "data/statements/zz-extra.yaml",
+            STATEMENT.replace("  evidence:", "  qualifiers:\n    duration: P20W\n  evidence:"),
+        ),
+        ["data/statements/zz-extra.yaml:2", "'P20W'", "duration needs an xsd:duration value"],
+    ),
     "unknown entity": (
         _append(
             "data/statements/zz-extra.yaml", STATEMENT.replace("object: tremor", "object: no-such-thing")

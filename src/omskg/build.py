@@ -58,7 +58,8 @@ LITERAL_PREDICATES = {
     "oboInOwl:hasNarrowSynonym",
 }
 REFERENCE_TYPES = {"article": BIBO.AcademicArticle, "chapter": BIBO.Chapter, "book": BIBO.Book}
-_DURATION = re.compile(r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
+# xsd:duration (XML Schema 1.1): ISO 8601 without weeks, so 20 weeks is P140D, not P20W.
+_DURATION = re.compile(r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
