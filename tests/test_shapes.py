@@ -24,6 +24,7 @@ from omskg.validate import load_shapes, validate
 ROOT = project_root()
 EXAMPLES = Path(__file__).parent / "shapes"
 SHAPES = load_shapes(ROOT)
+ONTOLOGY = load_ontology(ROOT)
 SHAPE_IDS = sorted(
     str(s).rsplit("/", 1)[1] for s in SHAPES.subjects() if re.search(r"/S\d\d-[a-z-]+$", str(s))
 )
@@ -34,7 +35,8 @@ def _examples(kind: str) -> list[Path]:
 
 
 def _graph(path: Path) -> Graph:
-    graph = load_ontology(ROOT)
+    graph = Graph()
+    graph += ONTOLOGY
     graph.parse(path, format="turtle")
     return graph
 

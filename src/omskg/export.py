@@ -10,10 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib import RDFS, Graph, URIRef
 
 from omskg.build import MAPPING_PREDICATES, BuiltGraph
 from omskg.fileio import write_files_atomically
+from omskg.ontology import curated_entities
 from omskg.prefixes import OMS, load_prefix_map
 
 GRAPH_NAME = "omskg"
@@ -55,38 +56,23 @@ def _sorted_node(node: Any) -> Any:
 def unmapped_report(graph: Graph) -> str:
     """TSV of curated entities without any mapping to an external vocabulary, with the reason."""
     prefixes = load_prefix_map()
-    rows = []
-    for entity, cls in graph.subject_objects(RDF.type):
-        if not (isinstance(entity, URIRef) and _is_entity_class(graph, cls)):
-            continue
-        if any(graph.value(entity, p) is not None for p in MAPPING_PREDICATES.values()):
-            continue
-        reason = graph.value(entity, OMS.unmappedReason)
-        rows.append(
-            (
-                prefixes.compress(str(entity)) or str(entity),
-                str(graph.value(entity, RDFS.label) or ""),
-                prefixes.compress(str(cls)) or str(cls),
-                str(reason or "no reason recorded"),
-            )
+    rows = [
+        (
+            prefixes.compress(str(entity)) or str(entity),
+            str(graph.value(entity, RDFS.label) or ""),
+            prefixes.compress(str(cls)) or str(cls),
+            str(graph.value(entity, OMS.unmappedReason) or "no reason recorded"),
         )
+        for entity, cls in curated_entities(graph).items()
+        if not is_mapped(graph, entity)
+    ]
     header = "entity\tlabel\ttype\treason\n"
     return header + "".join("\t".join(row) + "\n" for row in sorted(rows))
 
 
-def _is_entity_class(graph: Graph, cls: object) -> bool:
-    return cls == OMS.Entity or (
-        isinstance(cls, URIRef) and OMS.Entity in graph.transitive_objects(cls, RDFS.subClassOf)
-    )
-
-
-def mapped_share(graph: Graph) -> tuple[int, int]:
-    """(entities with at least one external mapping, all curated entities)."""
-    entities = {
-        e for e, c in graph.subject_objects(RDF.type) if isinstance(e, URIRef) and _is_entity_class(graph, c)
-    }
-    mapped = {e for e in entities if any(graph.value(e, p) for p in MAPPING_PREDICATES.values())}
-    return len(mapped), len(entities)
+def is_mapped(graph: Graph, entity: URIRef) -> bool:
+    """True when ``entity`` has at least one SKOS mapping to an external term."""
+    return any(graph.value(entity, p) is not None for p in MAPPING_PREDICATES.values())
 
 
 def write_dist(built: BuiltGraph, out_dir: Path, *, validation_text: str) -> dict[Path, int]:

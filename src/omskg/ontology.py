@@ -38,7 +38,8 @@ class Vocabulary:
     @classmethod
     def from_graph(cls, graph: Graph) -> Vocabulary:
         """Index ``graph``; ranges are the ``rdfs:range`` of each property (None if open)."""
-        entity_classes = _local_names(graph.transitive_subjects(RDFS.subClassOf, OMS.Entity))
+        entity_class_iris = entity_class_set(graph)
+        entity_classes = _local_names(entity_class_iris)
         relations = _local_names(graph.subjects(RDFS.subPropertyOf, OMS.factRelation))
         attributes = {
             _local(p): _range(graph, p) or XSD.string
@@ -51,7 +52,7 @@ class Vocabulary:
             if isinstance(c, URIRef)
             and c.startswith(OMS)
             and (None, RDF.type, c) in graph
-            and c not in set(graph.transitive_subjects(RDFS.subClassOf, OMS.Entity))
+            and c not in entity_class_iris
         }
         values = {
             _local(i): c for c in value_classes for i in graph.subjects(RDF.type, c) if isinstance(i, URIRef)
@@ -62,6 +63,23 @@ class Vocabulary:
         """True when the qualifier takes a literal (its range is an XSD datatype)."""
         rng = self.qualifiers.get(name)
         return rng is not None and str(rng).startswith(str(XSD))
+
+
+def entity_class_set(graph: Graph) -> frozenset[URIRef]:
+    """``oms:Entity`` and every class below it."""
+    return frozenset(
+        c for c in graph.transitive_subjects(RDFS.subClassOf, OMS.Entity) if isinstance(c, URIRef)
+    )
+
+
+def curated_entities(graph: Graph) -> dict[URIRef, URIRef]:
+    """Each curated entity of ``graph`` with its class (computed once, not per triple)."""
+    classes = entity_class_set(graph)
+    return {
+        e: c
+        for e, c in graph.subject_objects(RDF.type)
+        if isinstance(e, URIRef) and isinstance(c, URIRef) and c in classes
+    }
 
 
 def _local(term: object) -> str:

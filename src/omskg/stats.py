@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from rdflib import RDF, Graph, URIRef
 
-from omskg.export import mapped_share
+from omskg.export import is_mapped
+from omskg.ontology import curated_entities
 from omskg.prefixes import OA, OMS, load_prefix_map
 
 
@@ -54,7 +55,8 @@ def compute_stats(graph: Graph) -> Stats:
         if len({graph.value(e, OA.hasSource) for e in graph.objects(s, OMS.hasEvidence)}) > 1
     }
     evidence = set(graph.subjects(RDF.type, OMS.Evidence))
-    mapped, entities = mapped_share(graph)
+    entities = curated_entities(graph)
+    mapped = sum(1 for e in entities if is_mapped(graph, e))
     by_prefix: Counter[str] = Counter()
     for mapping in graph.subjects(RDF.type, OMS.Mapping):
         target = graph.value(mapping, RDF.object)
@@ -70,7 +72,7 @@ def compute_stats(graph: Graph) -> Stats:
         len(with_evidence),
         len(both),
         len(evidence),
-        entities,
+        len(entities),
         mapped,
         dict(by_prefix),
         dict(by_predicate),
