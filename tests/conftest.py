@@ -53,5 +53,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-expected",
         action="store_true",
-        help="rewrite tests/expected/*.csv from the current answers (review the diff!)",
+        help="rewrite queries/cq/*.csv from the current answers (review the diff!)",
     )

@@ -1,5 +1,5 @@
 """Every competency question in queries/cq runs and gives exactly the expected answer
-kept beside it in tests/expected/NN-slug.csv (compared as row multisets).
+kept beside it in queries/cq/NN-slug.csv (compared as row multisets).
 
 Expected answers were checked by hand against the sources; regenerate them only on
 purpose with ``pytest tests/test_queries.py --update-expected`` and review the diff.
@@ -20,7 +20,6 @@ from omskg.errors import OmsError
 from omskg.paths import project_root
 from omskg.query import find_query, format_table, list_queries, run_query
 
-EXPECTED = Path(__file__).parent / "expected"
 QUERIES = list_queries(project_root())
 
 
@@ -32,7 +31,7 @@ def _rows(text: str) -> tuple[list[str], Counter[tuple[str, ...]]]:
 def test_every_question_has_an_expected_answer_and_vice_versa() -> None:
     assert len(QUERIES) >= 10
     names = {q.name for q in QUERIES}
-    files = {p.stem for p in EXPECTED.glob("*.csv")}
+    files = {p.stem for p in (project_root() / "queries" / "cq").glob("*.csv")}
     assert names == files
     for query in QUERIES:
         assert query.summary.endswith("?"), f"{query.name}: summary must state the question"
@@ -42,7 +41,7 @@ def test_every_question_has_an_expected_answer_and_vice_versa() -> None:
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.name)
 def test_question_answer(query, built: BuiltGraph, request: pytest.FixtureRequest) -> None:  # type: ignore[no-untyped-def]
     answer = format_table(run_query(built.graph, query, query.example), "csv")
-    path = EXPECTED / f"{query.name}.csv"
+    path = query.path.with_suffix(".csv")
     if request.config.getoption("--update-expected"):
         path.write_text(answer, encoding="utf-8")
     columns, rows = _rows(answer)
