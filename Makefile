@@ -14,12 +14,13 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
 		{ echo "error: Python 3.11 or newer is needed (tried '$(PYTHON)'); run make PYTHON=/path/to/python3.11"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	# uv, not pip, resolves: pip backtracked for over 12 minutes over the linkml pins of kgx and sssom.
+	$(BIN)/pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e .
 	touch $(STAMP)
 
 $(TESTED): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
 	touch $(TESTED)
 
 run: $(STAMP) ## set up, build the graph, validate it and export it into dist/
