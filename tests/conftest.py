@@ -42,11 +42,14 @@ def project_copy(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     for name in ("ontology", "data", "queries"):
         shutil.copytree(root / name, copy / name)
     monkeypatch.setenv("OMSKG_ROOT", str(copy))
+    from omskg.jsonld_export import load_context
     from omskg.prefixes import load_prefix_map
 
     load_prefix_map.cache_clear()
+    load_context.cache_clear()
     yield copy
     load_prefix_map.cache_clear()
+    load_context.cache_clear()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

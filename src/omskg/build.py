@@ -58,6 +58,8 @@ LITERAL_PREDICATES = {
     "oboInOwl:hasNarrowSynonym",
 }
 REFERENCE_TYPES = {"article": BIBO.AcademicArticle, "chapter": BIBO.Chapter, "book": BIBO.Book}
+# Typed literals are made with normalize=False: rdflib would otherwise rewrite the curated
+# lexical form (PT36H becomes P1DT12H, 007 becomes 7), and the data must say what was curated.
 # xsd:duration (XML Schema 1.1): ISO 8601 without weeks, so 20 weeks is P140D, not P20W.
 _DURATION = re.compile(r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -153,7 +155,7 @@ class _Builder:
             return None
         if datatype == XSD.string:
             return Literal(text, lang="en")
-        return Literal(text, datatype=datatype)
+        return Literal(text, datatype=datatype, normalize=False)
 
     def text(self, node: URIRef, prop: URIRef, values: Iterable[object] | object) -> None:
         items = values if isinstance(values, list) else [values]
@@ -253,12 +255,12 @@ class _Builder:
             first, last = pages.split("-", 1)
             for prop, page in ((BIBO.pageStart, first), (BIBO.pageEnd, last)):
                 kind = XSD.nonNegativeInteger if page.isdigit() else XSD.string
-                self.add(node, prop, Literal(page, datatype=kind))
+                self.add(node, prop, Literal(page, datatype=kind, normalize=False))
         issued = str(record.get("date") or "")
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", issued):
-            self.add(node, DCTERMS.issued, Literal(issued, datatype=XSD.date))
+            self.add(node, DCTERMS.issued, Literal(issued, datatype=XSD.date, normalize=False))
         elif re.fullmatch(r"\d{4}", issued):
-            self.add(node, DCTERMS.issued, Literal(issued, datatype=XSD.gYear))
+            self.add(node, DCTERMS.issued, Literal(issued, datatype=XSD.gYear, normalize=False))
         else:
             self.problem(record, issued, "date must be YYYY or YYYY-MM-DD")
 

@@ -1,29 +1,30 @@
-"""Serialise the built graph into ``dist/``: Turtle, JSON-LD, N-Triples and reports.
+"""Serialise the built graph into ``dist/``: every RDF syntax, JSON-LD views and reports.
 
 Every output is deterministic (sorted), so that two builds of the same data give
-byte-identical files and data changes show as reviewable diffs.
+byte-identical files and data changes show as reviewable diffs. Literals keep the
+lexical form the data gave them (see :mod:`omskg.rdfio`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
-from rdflib import RDFS, Graph, URIRef
+from rdflib import RDFS, Dataset, Graph, URIRef
+from rdflib.term import Node
 
 from omskg.build import MAPPING_PREDICATES, BuiltGraph
+from omskg.errors import OmsError
 from omskg.fileio import write_files_atomically
+from omskg.jsonld_export import context_document, framed_files, to_jsonld
 from omskg.ontology import curated_entities
-from omskg.prefixes import OMS, load_prefix_map
+from omskg.prefixes import OA, OMS, OMSG, load_prefix_map
 
 GRAPH_NAME = "omskg"
 
 
 def to_ntriples(graph: Graph) -> str:
     """N-Triples, one triple a line, lines sorted."""
-    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
-    return "".join(f"{line}\n" for line in sorted(set(lines)) if line.strip())
+    return _sorted_lines(graph.serialize(format="nt", encoding="utf-8").decode("utf-8"))
 
 
 def to_turtle(graph: Graph) -> str:
@@ -33,24 +34,78 @@ def to_turtle(graph: Graph) -> str:
     return copy.serialize(format="longturtle")
 
 
-def to_jsonld(graph: Graph) -> str:
-    """Compact JSON-LD with the project's prefixes as ``@context``; nodes sorted by ``@id``."""
-    context = load_prefix_map().jsonld_context()
-    data = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
-    nodes = data.get("@graph", [data] if "@id" in data else [])
-    doc = {
-        "@context": context,
-        "@graph": sorted((_sorted_node(n) for n in nodes), key=lambda n: str(n.get("@id"))),
-    }
-    return json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+def evidence_graph_name(document: URIRef) -> URIRef:
+    """The named graph holding the evidence drawn from one source document.
+
+    >>> evidence_graph_name(URIRef("https://w3id.org/omskg/entity/gale-oms"))
+    rdflib.term.URIRef('https://w3id.org/omskg/graph/evidence/gale-oms')
+    """
+    local = (load_prefix_map().compress(str(document)) or str(document)).split(":", 1)[-1]
+    return OMSG[f"evidence/{local}"]
 
 
-def _sorted_node(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {key: _sorted_node(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return sorted((_sorted_node(v) for v in node), key=lambda v: json.dumps(v, sort_keys=True))
-    return node
+def by_document(graph: Graph) -> Dataset:
+    """Split the graph into a dataset: the evidence of each source document in a named graph of
+    its own (the evidence nodes, their selectors and the ``oms:hasEvidence`` links), everything
+    else in the default graph. The union of all graphs is ``graph``."""
+    dataset = Dataset()
+    load_prefix_map().bind(dataset)
+    placed: set[tuple[Node, Node, Node]] = set()
+    for statement, _, evidence in sorted(graph.triples((None, OMS.hasEvidence, None))):
+        document = graph.value(evidence, OA.hasSource)
+        if not isinstance(document, URIRef):
+            raise OmsError(f"evidence {evidence} names no source document")
+        named = dataset.graph(evidence_graph_name(document))
+        triples = [(statement, OMS.hasEvidence, evidence), *graph.triples((evidence, None, None))]
+        for selector in graph.objects(evidence, OA.hasSelector):
+            triples += graph.triples((selector, None, None))
+        for triple in triples:
+            named.add(triple)
+            placed.add(triple)
+    default = dataset.default_graph
+    for triple in sorted(graph):
+        if triple not in placed:
+            default.add(triple)
+    return dataset
+
+
+def to_nquads(graph: Graph) -> str:
+    """N-Quads of :func:`by_document`, lines sorted."""
+    return _sorted_lines(by_document(graph).serialize(format="nquads", encoding="utf-8").decode("utf-8"))
+
+
+def to_trig(graph: Graph) -> str:
+    """TriG of :func:`by_document`: the default graph, then one block per document's evidence."""
+    return by_document(graph).serialize(format="trig")
+
+
+def to_rdfxml(graph: Graph) -> str:
+    """RDF/XML, one description per subject in sorted order.
+
+    RDF/XML can only write a predicate whose IRI ends in an XML name; any other predicate
+    raises :class:`OmsError` naming it, rather than being dropped or mangled.
+    """
+    copy = load_prefix_map().bind(Graph())
+    for triple in sorted(graph):
+        copy.add(triple)
+    try:
+        return copy.serialize(format="xml")
+    except Exception as exc:  # rdflib raises a bare Exception when it cannot split an IRI
+        raise OmsError(f"RDF/XML cannot express this graph: {exc}") from None
+
+
+def _sorted_lines(text: str) -> str:
+    return "".join(f"{line}\n" for line in sorted(set(text.splitlines())) if line.strip())
+
+
+RDF_EXPORTS = {
+    f"{GRAPH_NAME}.ttl": to_turtle,
+    f"{GRAPH_NAME}.nt": to_ntriples,
+    f"{GRAPH_NAME}.nq": to_nquads,
+    f"{GRAPH_NAME}.trig": to_trig,
+    f"{GRAPH_NAME}.rdf": to_rdfxml,
+    f"{GRAPH_NAME}.jsonld": to_jsonld,
+}
 
 
 def unmapped_report(graph: Graph) -> str:
@@ -78,12 +133,11 @@ def is_mapped(graph: Graph, entity: URIRef) -> bool:
 def write_dist(built: BuiltGraph, out_dir: Path, *, validation_text: str) -> dict[Path, int]:
     """Write every export of ``built`` into ``out_dir`` atomically; return sizes in bytes."""
     graph = built.graph
-    files = {
-        out_dir / f"{GRAPH_NAME}.ttl": to_turtle(graph),
-        out_dir / f"{GRAPH_NAME}.nt": to_ntriples(graph),
-        out_dir / f"{GRAPH_NAME}.jsonld": to_jsonld(graph),
-        out_dir / "unmapped.tsv": unmapped_report(graph),
-        out_dir / "validation.txt": validation_text + "\n",
-    }
+    texts = {name: export(graph) for name, export in RDF_EXPORTS.items()}
+    texts[f"{GRAPH_NAME}.context.jsonld"] = context_document()
+    texts.update(framed_files(graph))
+    texts["unmapped.tsv"] = unmapped_report(graph)
+    texts["validation.txt"] = validation_text + "\n"
+    files = {out_dir / name: text for name, text in texts.items()}
     write_files_atomically(files)
     return {path: len(text.encode("utf-8")) for path, text in files.items()}
