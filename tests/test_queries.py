@@ -13,12 +13,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from rdflib import Graph, Literal
 
 from omskg.build import BuiltGraph
 from omskg.cli import main
 from omskg.errors import OmsError
+from omskg.export import to_ntriples
 from omskg.paths import project_root
-from omskg.query import find_query, format_table, list_queries, run_query
+from omskg.prefixes import OBOINOWL, OMSE
+from omskg.query import cell, find_query, format_table, list_queries, run_query
 
 QUERIES = list_queries(project_root())
 
@@ -51,17 +54,68 @@ def test_question_answer(query, built: BuiltGraph, request: pytest.FixtureReques
     assert rows, "a competency question with an empty answer tests nothing"
 
 
-def test_parameters_are_bound_not_pasted(built: BuiltGraph) -> None:
-    query = find_query("where-is-it-written")
-    clean = run_query(built.graph, query, query.example)
-    assert clean.rows
-    for hostile in ["omse:oms> } ; DROP ALL ; #", 'omse:oms"', "omse:oms\\u0022", "omse:o\nms"]:
-        with pytest.raises(OmsError):
-            run_query(built.graph, query, {**query.example, "_subject_iri": hostile})
-    size = len(built.graph)
-    literal = find_query("where-is-it-written")
-    assert literal.parameters == ("_subject_iri", "_object_iri")
-    assert len(built.graph) == size
+HOSTILE = [
+    '"',
+    "'",
+    "\\",
+    "\\u0022",
+    "\\u003E",
+    ">",
+    "\n",
+    "} ; DROP ALL ; #",
+    '" } ; DROP ALL ; #',
+    "> } ; DROP ALL ; #",
+    '""" ) } INSERT DATA { <x:a> <x:b> <x:c> } #',
+]
+IRI_PARAMETERS = [(q, p) for q in QUERIES for p in q.parameters if p.endswith("_iri")]
+
+
+def _fingerprint(graph: Graph) -> tuple[int, str]:
+    return len(graph), to_ntriples(graph)
+
+
+@pytest.fixture(scope="module")
+def fingerprint(built: BuiltGraph) -> tuple[int, str]:
+    return _fingerprint(built.graph)
+
+
+@pytest.mark.parametrize(("query", "parameter"), IRI_PARAMETERS, ids=lambda x: getattr(x, "name", x))
+def test_hostile_iri_values_are_refused_and_change_nothing(  # type: ignore[no-untyped-def]
+    query, parameter, built: BuiltGraph, fingerprint: tuple[int, str]
+) -> None:
+    """An IRI parameter glued to quotes, escapes, brackets, newlines or an update is either
+    refused before anything runs or, where the result is still a well-formed IRI (a quote is
+    allowed in IRIs), bound as data: it answers like any IRI absent from the graph."""
+    clean = query.example[parameter]
+    absent = run_query(built.graph, query, {**query.example, parameter: "omse:no-such-entity"})
+    for hostile in HOSTILE:
+        try:
+            table = run_query(built.graph, query, {**query.example, parameter: clean + hostile})
+        except OmsError as exc:
+            assert "needs an IRI or CURIE" in str(exc)
+        else:
+            assert table == absent, f"{clean + hostile!r} was not bound as one IRI"
+    assert _fingerprint(built.graph) == fingerprint
+
+
+def test_hostile_text_is_data(built: BuiltGraph) -> None:
+    """A literal parameter full of SPARQL syntax matches exactly what a clean value would: an
+    entity carrying that very text as a synonym is found, and nothing else happens."""
+    query = find_query("find-by-name")
+    assert query.parameters == ("_text",)
+    graph = Graph()
+    graph += built.graph
+    for index, hostile in enumerate(HOSTILE):
+        graph.add(
+            (OMSE.clonazepam, OBOINOWL.hasExactSynonym, Literal(f"clonazepam{hostile}#{index}", lang="en"))
+        )
+    before = _fingerprint(graph)
+    for index, hostile in enumerate(HOSTILE):
+        table = run_query(graph, query, {"_text": f"azepam{hostile}#{index}"})
+        assert [(cell(r[0]), str(r[3])) for r in table.rows] == [
+            ("omse:clonazepam", f"clonazepam{hostile}#{index}")
+        ]
+    assert _fingerprint(graph) == before
 
 
 def test_unknown_and_missing_parameters_are_refused(built: BuiltGraph) -> None:
