@@ -1,5 +1,5 @@
 """Command line: a thin layer over the library. Exit codes: 0 success, 1 checks failed
-(SHACL violations, evidence problems), 2 bad input or usage."""
+(SHACL violations, evidence problems) or, for ``diff``, releases differ; 2 bad input or usage."""
 
 from __future__ import annotations
 
@@ -9,11 +9,17 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rdflib import Graph
+
 from omskg.build import BuiltGraph, build_graph
+from omskg.diff import diff_releases
+from omskg.diff import report as diff_report
 from omskg.errors import DataError, OmsError
 from omskg.evidence import verify_evidence
 from omskg.export import write_dist
+from omskg.fileio import write_files_atomically
 from omskg.query import FORMATS, find_query, format_table, list_queries, run_query
+from omskg.rdfio import read_graph
 from omskg.stats import compute_stats
 from omskg.validate import validate
 
@@ -90,6 +96,23 @@ def cmd_verify_evidence(args: argparse.Namespace) -> int:
     return 0 if check.ok else 1
 
 
+def _release_graph(location: str) -> Graph:
+    """A release's graph: an RDF file, or a folder holding ``omskg.nt`` (a ``dist/``)."""
+    path = Path(location)
+    return read_graph(path / "omskg.nt" if path.is_dir() else path)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    old, new = _release_graph(args.old), _release_graph(args.new)
+    result = diff_releases(old, new)
+    print("\n".join(diff_report(result, old, new)))
+    if args.rdf:
+        text = result.as_dataset().serialize(format="trig")
+        write_files_atomically({Path(args.rdf): text})
+        print(f"triple difference written to {args.rdf}", file=sys.stderr)
+    return 0 if result.empty else 1
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     print("\n".join(compute_stats(_build().graph).lines()))
     return 0
@@ -117,6 +140,13 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("directory", help="folder holding the source documents")
     verify.set_defaults(func=cmd_verify_evidence)
     sub.add_parser("stats", help="print counts of the graph").set_defaults(func=cmd_stats)
+    diff = sub.add_parser(
+        "diff", help="compare two releases (files or dist folders); exit 1 when they differ, like diff"
+    )
+    diff.add_argument("old", help="the earlier release: an RDF file or a folder with omskg.nt")
+    diff.add_argument("new", help="the later release")
+    diff.add_argument("--rdf", metavar="FILE.trig", help="also write the triple difference as TriG")
+    diff.set_defaults(func=cmd_diff)
     return top
 
 
