@@ -93,7 +93,7 @@ def test_bad_input_is_reported_and_dist_kept(
         (project_copy / name).write_text("", encoding="utf-8")
     out = tmp_path / "dist"
     assert main(["build", "--out", str(out)]) == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     capsys.readouterr()
 
     change(project_copy)
@@ -102,7 +102,7 @@ def test_bad_input_is_reported_and_dist_kept(
     assert len(errors) == 1, errors
     assert all(part in errors[0] for part in expected), errors[0]
     assert "Traceback" not in errors[0]
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_interrupted_write_keeps_previous_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

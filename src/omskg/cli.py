@@ -54,9 +54,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress(f"writing exports into {args.out}/")
     sizes = write_dist(built, Path(args.out), validation_text=report.text())
     progress("done")
-    for path, size in sizes.items():
-        print(f"{path}\t{size} bytes")
+    for line in _size_lines(sizes, Path(args.out)):
+        print(line)
     return 0
+
+
+def _size_lines(sizes: dict[Path, int], out: Path) -> list[str]:
+    """One line per file, and one per sub-folder with its file count and total size."""
+    folders: dict[Path, list[int]] = {}
+    lines = []
+    for path, size in sizes.items():
+        relative = path.relative_to(out)
+        if len(relative.parts) > 1:
+            folders.setdefault(out / relative.parts[0], []).append(size)
+        else:
+            lines.append(f"{path}\t{size} bytes")
+    lines += [f"{folder}/\t{len(s)} files, {sum(s)} bytes" for folder, s in folders.items()]
+    return lines
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

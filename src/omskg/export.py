@@ -13,13 +13,18 @@ from rdflib import RDFS, Dataset, Graph, URIRef
 from rdflib.term import Node
 
 from omskg.build import MAPPING_PREDICATES, BuiltGraph
+from omskg.dataset import describe_dataset, validate_description
 from omskg.errors import OmsError
 from omskg.fileio import write_files_atomically
 from omskg.jsonld_export import context_document, framed_files, to_jsonld
+from omskg.kgx_export import kgx_files
 from omskg.ontology import curated_entities
 from omskg.prefixes import OA, OMS, OMSG, load_prefix_map
+from omskg.schemaorg import schemaorg_files
+from omskg.sssom_export import sssom_files
 
 GRAPH_NAME = "omskg"
+DESCRIPTION = f"{GRAPH_NAME}.dataset.ttl"
 
 
 def to_ntriples(graph: Graph) -> str:
@@ -130,14 +135,27 @@ def is_mapped(graph: Graph, entity: URIRef) -> bool:
     return any(graph.value(entity, p) is not None for p in MAPPING_PREDICATES.values())
 
 
+def release_description(graph: Graph, texts: dict[str, str]) -> str:
+    """The HCLS dataset description of a release made of ``texts``, checked by its shapes."""
+    description = describe_dataset(graph, {name: text.encode("utf-8") for name, text in texts.items()})
+    report = validate_description(description)
+    if not report.conforms:
+        raise OmsError(f"the release description breaks the HCLS shapes:\n{report.text()}")
+    return to_turtle(description)
+
+
 def write_dist(built: BuiltGraph, out_dir: Path, *, validation_text: str) -> dict[Path, int]:
     """Write every export of ``built`` into ``out_dir`` atomically; return sizes in bytes."""
     graph = built.graph
     texts = {name: export(graph) for name, export in RDF_EXPORTS.items()}
     texts[f"{GRAPH_NAME}.context.jsonld"] = context_document()
     texts.update(framed_files(graph))
+    texts.update(kgx_files(graph))
+    texts.update(sssom_files(graph))
+    texts.update(schemaorg_files(graph))
     texts["unmapped.tsv"] = unmapped_report(graph)
     texts["validation.txt"] = validation_text + "\n"
+    texts[DESCRIPTION] = release_description(graph, texts)
     files = {out_dir / name: text for name, text in texts.items()}
     write_files_atomically(files)
     return {path: len(text.encode("utf-8")) for path, text in files.items()}

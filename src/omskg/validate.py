@@ -61,11 +61,11 @@ class Report:
 
 
 def load_shapes(root: Path | None = None) -> Graph:
-    """Parse every Turtle file of ``ontology/shapes``."""
-    graph = Graph()
-    for path in sorted(((root or project_root()) / "ontology" / "shapes").glob("*.ttl")):
-        graph.parse(path, format="turtle")
-    return graph
+    """Parse the shapes of the graph, ``ontology/shapes/omskg-shapes.ttl`` (the release
+    description has shapes of its own, :func:`omskg.dataset.load_hcls_shapes`)."""
+    return Graph().parse(
+        (root or project_root()) / "ontology" / "shapes" / "omskg-shapes.ttl", format="turtle"
+    )
 
 
 def validate(built: BuiltGraph | Graph, *, shapes: Graph | None = None) -> Report:
