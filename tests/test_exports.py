@@ -172,3 +172,23 @@ def test_statement_iris_depend_on_content_only(built: BuiltGraph) -> None:
     nodes = set(built.graph.subjects(RDF.type, OMS.Statement))
     assert all(len(str(n).rsplit("/", 1)[1]) == 16 for n in nodes)
     assert built.statements == len(nodes)
+
+
+def test_exports_do_not_depend_on_the_hash_seed(exports: dict[str, str], tmp_path: Path) -> None:
+    """Python salts string hashes per process; rdflib's TriG and RDF/XML writers follow set
+    order. A build in a process with another seed must give byte-identical files."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom omskg.build import build_graph\n"
+        "from omskg.export import RDF_EXPORTS\ng = build_graph().graph\n"
+        "for name, export in RDF_EXPORTS.items():\n"
+        "    (Path(sys.argv[1]) / name).write_text(export(g), encoding='utf-8')\n"
+    )
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, env=env)
+        for name, text in exports.items():
+            assert (tmp_path / name).read_text(encoding="utf-8") == text, f"{name} (seed {seed})"

@@ -7,9 +7,12 @@ lexical form the data gave them (see :mod:`omskg.rdfio`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
-from rdflib import RDFS, Dataset, Graph, URIRef
+from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
 from omskg.build import MAPPING_PREDICATES, BuiltGraph
@@ -24,6 +27,9 @@ from omskg.schemaorg import schemaorg_files
 from omskg.sssom_export import sssom_files
 
 GRAPH_NAME = "omskg"
+# The longest tail of an IRI that is an XML NCName (letters, digits, '_', '-', '.'; not
+# starting with a digit, '-' or '.'): the local part of an RDF/XML property element.
+_NCNAME_END = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*$")
 DESCRIPTION = f"{GRAPH_NAME}.dataset.ttl"
 
 
@@ -80,23 +86,80 @@ def to_nquads(graph: Graph) -> str:
 
 
 def to_trig(graph: Graph) -> str:
-    """TriG of :func:`by_document`: the default graph, then one block per document's evidence."""
-    return by_document(graph).serialize(format="trig")
+    """TriG of :func:`by_document`: the default graph, then one block per document's evidence,
+    each block written by the (deterministic) Turtle serializer; rdflib's own TriG writer
+    orders subjects and graphs by hash, which changes from run to run."""
+    dataset = by_document(graph)
+    named = sorted((g for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID), key=str)
+    header: set[str] = set()
+    blocks = []
+    for name, part in [("", dataset.default_graph), *((f"<{g.identifier}> ", g) for g in named)]:
+        prefixes, body = _split_prefixes(to_turtle(part))
+        header.update(prefixes)
+        indented = "".join(f"    {line}\n" if line else "\n" for line in body)
+        blocks.append(f"{name}{{\n{indented}}}\n")
+    return "".join(sorted(header)) + "\n" + "\n".join(blocks)
+
+
+def _split_prefixes(turtle: str) -> tuple[list[str], list[str]]:
+    lines = turtle.strip("\n").splitlines()
+    prefixes = [f"{line}\n" for line in lines if line.startswith("PREFIX ")]
+    body = [line for line in lines if not line.startswith("PREFIX ")]
+    while body and not body[0]:
+        body.pop(0)
+    return prefixes, body
 
 
 def to_rdfxml(graph: Graph) -> str:
-    """RDF/XML, one description per subject in sorted order.
+    """RDF/XML, one ``rdf:Description`` per subject, subjects and properties sorted.
 
-    RDF/XML can only write a predicate whose IRI ends in an XML name; any other predicate
-    raises :class:`OmsError` naming it, rather than being dropped or mangled.
+    Written here rather than by rdflib, whose RDF/XML comes out in hash order. RDF/XML
+    can only write a predicate whose IRI ends in an XML name; any other predicate raises
+    :class:`OmsError` naming it, rather than being dropped or mangled.
     """
-    copy = load_prefix_map().bind(Graph())
-    for triple in sorted(graph):
-        copy.add(triple)
-    try:
-        return copy.serialize(format="xml")
-    except Exception as exc:  # rdflib raises a bare Exception when it cannot split an IRI
-        raise OmsError(f"RDF/XML cannot express this graph: {exc}") from None
+    prefixes = load_prefix_map()
+    used: dict[str, str] = {}
+    body = []
+    for subject in sorted(set(graph.subjects()), key=str):
+        if not isinstance(subject, URIRef):
+            raise OmsError(f"RDF/XML export expects IRIs as subjects, got {subject!r}")
+        body.append(f"  <rdf:Description rdf:about={quoteattr(str(subject))}>")
+        for predicate, obj in sorted(
+            graph.predicate_objects(subject), key=lambda po: (str(po[0]), po[1].n3())
+        ):
+            body.append("    " + _xml_property(_qname(str(predicate), prefixes.uri_prefixes, used), obj))
+        body.append("  </rdf:Description>")
+    used.setdefault("rdf", str(RDF))
+    spaces = "".join(f"\n   xmlns:{p}={quoteattr(u)}" for p, u in sorted(used.items()))
+    head = f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF{spaces}>'
+    return "\n".join([head, *body, "</rdf:RDF>"]) + "\n"
+
+
+def _qname(iri: str, known: dict[str, str], used: dict[str, str]) -> str:
+    """``prefix:local`` for a predicate IRI, the local part an XML NCName."""
+    match = _NCNAME_END.search(iri)
+    if match is None:
+        raise OmsError(f"RDF/XML cannot express predicate <{iri}>: its IRI does not end in an XML name")
+    namespace, local = iri[: match.start()], match.group(0)
+    prefix = next((p for p, u in sorted(known.items()) if u == namespace), None)
+    if prefix is None:
+        prefix = next((p for p, u in used.items() if u == namespace), f"ns{len(used) + 1}")
+    used[prefix] = namespace
+    return f"{prefix}:{local}"
+
+
+def _xml_property(name: str, obj: Node) -> str:
+    if isinstance(obj, URIRef):
+        return f"<{name} rdf:resource={quoteattr(str(obj))}/>"
+    if not isinstance(obj, Literal):
+        raise OmsError(f"RDF/XML export expects IRIs or literals as objects, got {obj!r}")
+    if obj.language:
+        attribute = f" xml:lang={quoteattr(obj.language)}"
+    elif obj.datatype:
+        attribute = f" rdf:datatype={quoteattr(str(obj.datatype))}"
+    else:
+        attribute = ""
+    return f"<{name}{attribute}>{escape(str(obj))}</{name}>"
 
 
 def _sorted_lines(text: str) -> str:
