@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +51,18 @@ def project_copy(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     yield copy
     load_prefix_map.cache_clear()
     load_context.cache_clear()
+
+
+def _no_network(*args: object, **kwargs: object) -> None:
+    raise OSError("network access attempted during an offline test")
+
+
+@pytest.fixture()
+def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any attempt to resolve a host name or open a connection during the test."""
+    monkeypatch.setattr(socket, "getaddrinfo", _no_network)
+    monkeypatch.setattr(socket.socket, "connect", _no_network)
+    yield
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -8,8 +8,6 @@ term of the documents must then expand to a schema.org IRI.
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -45,15 +43,7 @@ CONDITION_PROPERTIES = {
 }
 
 
-def _no_network(*args: object, **kwargs: object) -> None:
-    raise OSError("network access attempted during the schema.org test")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(socket, "getaddrinfo", _no_network)
-    monkeypatch.setattr(socket.socket, "connect", _no_network)
-    yield
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 def local_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:

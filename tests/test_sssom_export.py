@@ -9,8 +9,6 @@ non-standard metadata key and each redefined built-in prefix).
 from __future__ import annotations
 
 import logging
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +24,7 @@ from omskg.build import BuiltGraph
 from omskg.prefixes import OMS, load_prefix_map
 from omskg.sssom_export import FILE_NAME, MAPPING_SET_ID, sssom_files, sssom_table
 
-
-def _no_network(*args: object, **kwargs: object) -> None:
-    raise OSError("network access attempted during the SSSOM test")
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(socket, "getaddrinfo", _no_network)
-    monkeypatch.setattr(socket.socket, "connect", _no_network)
-    yield
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.fixture(scope="module")
