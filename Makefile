@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run test lint format clean
+.PHONY: help run test test-engines lint format clean
 
 help: ## list the targets
-	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
@@ -28,6 +28,16 @@ run: $(STAMP) ## set up, build the graph, validate it and export it into dist/
 
 test: $(TESTED) ## set up with test extras and run the test suite
 	$(BIN)/python -m pytest
+
+# Debian's Virtuoso, installed when virtuoso-t is missing; the tests start their own server on 127.0.0.1.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+test-engines: $(TESTED) ## run the endpoint tests against a second store, Virtuoso (installed if missing)
+	@command -v virtuoso-t >/dev/null || command -v apt-get >/dev/null || \
+		{ echo "error: virtuoso-t not found and no apt-get to install it; install Virtuoso 7 (virtuoso-t, isql-vt)"; exit 2; }
+	command -v virtuoso-t >/dev/null || $(APT) install -y --no-install-recommends virtuoso-opensource || \
+		{ $(APT) update && $(APT) install -y --no-install-recommends virtuoso-opensource; }
+	$(BIN)/python -m pytest -m engine --engine virtuoso
 
 lint: $(TESTED) ## ruff and mypy --strict
 	$(BIN)/ruff check src tests

@@ -8,10 +8,15 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 
+from engine_virtuoso import start_virtuoso
+from engines import STARTERS, RunningStore
 from omskg.build import BuiltGraph, build_graph
 from omskg.paths import project_root
+
+STARTERS["virtuoso"] = start_virtuoso  # registered here, as engine_virtuoso builds on engines
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +76,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite queries/cq/*.csv from the current answers (review the diff!)",
     )
+    parser.addoption(
+        "--engine",
+        default="oxigraph",
+        help="SPARQL store the endpoint tests start (see STARTERS in tests/engines.py; default: oxigraph)",
+    )
+
+
+@pytest.fixture(scope="session")
+def sparql_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningStore]:
+    """One real store of the ``--engine`` for the session, on a free port of 127.0.0.1."""
+    engine = request.config.getoption("--engine")
+    if engine not in STARTERS:
+        raise pytest.UsageError(f"unknown --engine {engine!r}; tests/engines.py starts {', '.join(STARTERS)}")
+    store = STARTERS[engine](tmp_path_factory.mktemp(engine))
+    yield store
+    store.stop()
+
+
+@pytest.fixture(scope="session")
+def linked_store(built: BuiltGraph) -> pyoxigraph.Store:
+    """An in-memory store with the core graph and the linked HPO dataset (about 20 s to load)."""
+    from omskg.store import core_store, load_linked
+
+    store = core_store(built)
+    load_linked(store)
+    return store

@@ -14,13 +14,16 @@ from rdflib import Graph
 from omskg.build import BuiltGraph, build_graph
 from omskg.diff import diff_releases
 from omskg.diff import report as diff_report
+from omskg.endpoint import HttpPolicy, count_triples, push_graph, run_remote_query, store_urls
 from omskg.errors import DataError, OmsError
 from omskg.evidence import verify_evidence
 from omskg.export import write_dist
 from omskg.fileio import write_files_atomically
-from omskg.query import FORMATS, find_query, format_table, list_queries, run_query
+from omskg.prefixes import CORE_GRAPH, HPO_GRAPH
+from omskg.query import FORMATS, NamedQuery, Table, find_query, format_table, list_queries, run_query
 from omskg.rdfio import read_graph
 from omskg.stats import compute_stats
+from omskg.store import build_store, open_store, run_store_query
 from omskg.validate import validate
 
 
@@ -93,8 +96,45 @@ def cmd_query(args: argparse.Namespace) -> int:
         if not sep:
             raise OmsError(f"--param needs NAME=VALUE, got {item!r}")
         params[key] = value
-    table = run_query(_build().graph, find_query(args.query), params)
+    query = find_query(args.query)
+    if args.endpoint:
+        table = _remote_table(args, query, params)
+    elif args.store:
+        table = run_store_query(open_store(Path(args.store)), query, params)
+    else:
+        table = run_query(_build().graph, query, params)
     sys.stdout.write(format_table(table, args.format))
+    return 0
+
+
+def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str, str]) -> Table:
+    graphs = [*(args.graph or [str(CORE_GRAPH)]), *([str(HPO_GRAPH)] if args.with_hpo else [])]
+    return run_remote_query(
+        args.endpoint,
+        query,
+        params,
+        graphs=graphs,
+        page_size=args.page_size,
+        allowed=frozenset(args.allow_service),
+        policy=HttpPolicy(timeout=args.timeout),
+    )
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    urls = store_urls(args.url, gsp=args.gsp, query=args.query_url)
+    policy = HttpPolicy(timeout=args.timeout)
+    pushed = push_graph(_build().graph, urls.gsp, args.graph, policy=policy)
+    stored = count_triples(urls.query, pushed.graph, policy=policy)
+    print(f"{pushed.graph}\t{pushed.triples} triples sent\t{stored} in the store")
+    return 0 if stored == pushed.triples else 1
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    keep = Path(args.nquads) if args.nquads else None
+    summary = build_store(Path(args.store), _build(), keep=keep, progress=True)
+    print("\n".join(summary.lines()))
+    print(f"store {args.store} ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
 
 
@@ -149,7 +189,33 @@ def parser() -> argparse.ArgumentParser:
     )
     query.add_argument("--format", choices=FORMATS, default="table")
     query.add_argument("--list", action="store_true", help="list the named queries")
+    query.add_argument("--endpoint", metavar="QUERY_URL", help="ask this SPARQL endpoint instead of building")
+    query.add_argument("--store", metavar="DIR", help="ask the store made by `omskg link`")
+    query.add_argument(
+        "--graph", action="append", metavar="IRI", help="with --endpoint: graph to read (default: core)"
+    )
+    query.add_argument("--with-hpo", action="store_true", help="with --endpoint: read the HPO graph too")
+    query.add_argument("--page-size", type=int, metavar="N", help="with --endpoint: fetch N rows at a time")
+    query.add_argument(
+        "--allow-service",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="with --endpoint: let SERVICE/FROM reach this endpoint (repeatable)",
+    )
+    query.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
     query.set_defaults(func=cmd_query)
+    push = sub.add_parser("push", help="replace the core graph in a SPARQL store (Graph Store Protocol)")
+    push.add_argument("url", help="the store's base URL or its Graph Store Protocol URL (Oxigraph: /store)")
+    push.add_argument("--gsp", metavar="URL", help="Graph Store Protocol URL, if not URL/store")
+    push.add_argument("--query-url", metavar="URL", help="SPARQL query URL, if not URL/query")
+    push.add_argument("--graph", default=str(CORE_GRAPH), metavar="IRI", help="graph to replace (core)")
+    push.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
+    push.set_defaults(func=cmd_push)
+    link = sub.add_parser("link", help="load the core graph and the linked HPO dataset into an on-disk store")
+    link.add_argument("--store", default="dist/store", metavar="DIR", help="store folder (dist/store)")
+    link.add_argument("--nquads", metavar="FILE", help="also write the HPO graph as N-Quads (.gz: gzip)")
+    link.set_defaults(func=cmd_link)
     verify = sub.add_parser("verify-evidence", help="check digests and offsets against the sources")
     verify.add_argument("directory", help="folder holding the source documents")
     verify.set_defaults(func=cmd_verify_evidence)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, TextIO, cast
 
 
 def write_files_atomically(files: dict[Path, str]) -> None:
@@ -29,3 +34,33 @@ def write_files_atomically(files: dict[Path, str]) -> None:
         raise
     for tmp, path in staged:
         os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[TextIO]:
+    """A text stream into a temporary sibling of ``path``, renamed into place only when the
+    block ends without an error (gzip-compressed when the name ends in ``.gz``).
+
+    For outputs too large to hold in memory; an interrupted write leaves ``path`` as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            packed = (
+                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0)
+                if path.suffix == ".gz"
+                else None
+            )
+            text = io.TextIOWrapper(cast(IO[bytes], packed or raw), encoding="utf-8", newline="\n")
+            yield text
+            text.flush()
+            text.detach()  # leaves the byte streams open, to be closed in order below
+            if packed is not None:
+                packed.close()  # writes the gzip trailer into raw
+            raw.flush()
+            os.fsync(raw.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)

@@ -43,6 +43,8 @@ VOID = Namespace("http://rdfs.org/ns/void#")
 PAV = Namespace("http://purl.org/pav/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 IDOT = Namespace("http://identifiers.org/idot/")
+CORE_GRAPH = OMSG["core"]  # the built graph, in a store
+HPO_GRAPH = OMSG["hpo"]  # the linked HPO dataset, in a store
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.query import Result
 from rdflib.term import Node
@@ -27,6 +29,7 @@ from rdflib.term import Node
 from omskg.errors import OmsError
 from omskg.paths import project_root
 from omskg.prefixes import load_prefix_map
+from omskg.sparql_guard import check_query
 
 _PARAM = re.compile(r"\?(_[A-Za-z0-9_]+)")
 _HEADER = re.compile(r"^#\+\s*(\w+):\s*(.*)$")
@@ -104,9 +107,9 @@ def bind_value(parameter: str, value: str) -> URIRef | Literal:
     raise OmsError(f"parameter {parameter} needs an IRI or CURIE, got {value!r}")
 
 
-def run_query(graph: Graph, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
-    """Run ``query`` over ``graph`` with ``params`` bound; every declared parameter is required."""
-    params = params or {}
+def bind_parameters(query: NamedQuery, params: dict[str, str]) -> dict[str, URIRef | Literal]:
+    """The term of each parameter of ``query`` (see :func:`bind_value`); every declared
+    parameter is required and no other is accepted."""
     given = {key if key.startswith("_") else f"_{key}": value for key, value in params.items()}
     unknown = sorted(set(given) - set(query.parameters))
     if unknown:
@@ -117,12 +120,18 @@ def run_query(graph: Graph, query: NamedQuery, params: dict[str, str] | None = N
     missing = [p for p in query.parameters if p not in given]
     if missing:
         raise OmsError(f"{query.name}: parameter(s) {', '.join(missing)} needed (--param NAME=VALUE)")
-    bindings = {name: bind_value(name, value) for name, value in given.items()}
+    return {name: bind_value(name, value) for name, value in given.items()}
+
+
+def run_query(graph: Graph, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
+    """Run ``query`` over ``graph`` with ``params`` bound; every declared parameter is required."""
+    bindings = bind_parameters(query, params or {})
     prefixes = load_prefix_map()
     try:
         prepared = prepareQuery(query.text, initNs=prefixes.uri_prefixes)
     except Exception as exc:  # rdflib raises pyparsing errors of several kinds
         raise OmsError(f"{query.path}: not valid SPARQL: {str(exc).splitlines()[0]}") from None
+    check_query(query.text)  # no SERVICE, LOAD or FROM beyond the project's graphs
     result: Result = graph.query(prepared, initBindings=bindings)
     columns = tuple(str(v) for v in (result.vars or []))
     rows = tuple(tuple(row) for row in result)  # type: ignore[arg-type]
@@ -180,3 +189,80 @@ def _sparql_json(table: Table) -> dict[str, object]:
         for row in table.rows
     ]
     return {"head": {"vars": list(table.columns)}, "results": {"bindings": bindings}}
+
+
+# SPARQL tokens that may hold a '?' or '$' that is no variable, and variables themselves.
+_TOKEN = re.compile(
+    r"""(?P<skip>\#[^\n\r]*
+      | '''(?:[^'\\]|\\.|'(?!''))*''' | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+      | '(?:[^'\\\n\r]|\\.)*' | "(?:[^"\\\n\r]|\\.)*"
+      | <[^<>"{}|^`\\\x00-\x20]*>
+      | \\.)
+    | (?P<var>[?$]\w+)""",
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def substitute_parameters(text: str, bindings: Mapping[str, URIRef | Literal]) -> str:
+    """``text`` with each variable ``?name`` / ``$name`` of ``bindings`` replaced by the
+    N-Triples form of its term.
+
+    This is pre-binding, the semantics of rdflib's ``initBindings`` and of SEP-0007
+    substitution (pyoxigraph's ``substitutions``): the term stands wherever the variable
+    stood, subqueries included, before the query is evaluated. The SPARQL Protocol has
+    no parameters, so the term is written into the text. Variables are found by a small
+    tokenizer that skips comments, string literals and IRIs. The text must be trusted
+    (the project's own query files); the values need not be: they are validated terms,
+    written so that no quote, bracket or escape can end the literal or IRI early (see
+    :func:`_sparql_term`). A parameter variable must not be projected by ``SELECT`` (it
+    would become a constant there).
+
+    >>> substitute_parameters('SELECT * { ?s ?_x "?_x" } # ?_x', {"_x": Literal('a"b')})
+    'SELECT * { ?s "a\\\\"b" "?_x" } # ?_x'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("var")
+        if name and name[1:] in bindings:
+            return _sparql_term(bindings[name[1:]])
+        return match.group(0)
+
+    return _TOKEN.sub(replace, text)
+
+
+_STRING_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",  # rdflib's parser would expand a raw tab into spaces
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def _sparql_term(term: URIRef | Literal) -> str:
+    r"""The N-Triples form of a term, written so that every SPARQL engine reads it back.
+
+    SPARQL decodes ``\uXXXX`` escapes before parsing, and engines differ on what that
+    means after an escaped backslash (rdflib decodes ``\\u0022`` to ``\"``, Oxigraph
+    keeps it). A ``u`` or ``U`` that follows a backslash of the value is therefore
+    written as its own 8-digit escape, ``\U00000075``, which all of them decode alike.
+    Other characters are written as themselves; quote, backslash, line breaks, tab,
+    backspace and form feed as their SPARQL escapes.
+
+    >>> print(_sparql_term(Literal('a"\\u0022')))
+    "a\"\\\U000000750022"
+    """
+    if isinstance(term, URIRef):
+        return str(ox.NamedNode(str(term)))  # validated IRI, in angle brackets
+    body = re.sub(
+        r'\\([uU])|[\\"\n\r\t\b\f]',
+        lambda m: f"\\\\\\U{ord(m.group(1)):08X}" if m.group(1) else _STRING_ESCAPES[m.group(0)],
+        str(term),
+    )
+    if term.language:
+        return f'"{body}"@{term.language}'
+    if term.datatype and term.datatype != XSD.string:
+        return f'"{body}"^^{ox.NamedNode(str(term.datatype))}'
+    return f'"{body}"'

