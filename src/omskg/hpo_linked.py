@@ -390,7 +390,7 @@ def information_content(parents: dict[str, list[str]], annotated: dict[str, set[
         for term in frozenset().union(*(closure(t) for t in terms)):
             counts[term] += 1
     total = len(annotated)
-    return {term: -math.log(n / total) for term, n in counts.items()}
+    return {term: math.log(total / n) for term, n in counts.items()}
 
 
 def linked_lines(

@@ -33,6 +33,7 @@ from omskg.prefixes import CORE_GRAPH, HPO_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, Table, bind_parameters, substitute_parameters
 from omskg.sparql_guard import check_query
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 CORE = ox.NamedNode(str(CORE_GRAPH))
 HPO = ox.NamedNode(str(HPO_GRAPH))
 
@@ -115,6 +116,8 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None)
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:  # a simple literal, as rdflib writes it
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
     raise OmsError(f"RDF-star triple terms are not supported in answers: {term}")
 
