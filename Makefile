@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run test test-engines lint format clean
+.PHONY: help run test test-engines bench lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,14 +39,23 @@ test-engines: $(TESTED) ## run the endpoint tests against a second store, Virtuo
 		{ $(APT) update && $(APT) install -y --no-install-recommends virtuoso-opensource; }
 	$(BIN)/python -m pytest -m engine --engine virtuoso
 
+BENCHED := $(VENV)/.installed-bench
+
+$(BENCHED): $(TESTED)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,bench]'
+	touch $(BENCHED)
+
+bench: $(BENCHED) ## compare the embedded stores on the core graph plus the linked HPO dataset
+	$(BIN)/python bench/engines.py
+
 lint: $(TESTED) ## ruff and mypy --strict
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 format: $(TESTED) ## rewrite Python sources in canonical style
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 clean: ## remove the virtual environment and built output
 	rm -rf $(VENV) dist

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -111,20 +112,41 @@ def _runner(engine: str, store: Any) -> Callable[[Any], int]:
     return lambda query: len(run_query(store, query, query.example).rows)
 
 
-def child(engine: str, folder: Path, repeat: int) -> dict[str, Any]:
-    """Load, then run every query ``repeat`` times (after one warm-up); report medians."""
+class _Overtime(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise _Overtime
+
+
+def child(engine: str, folder: Path, repeat: int, limit: float) -> dict[str, Any]:
+    """Load, then run every query ``repeat`` times (after one warm-up); report medians.
+
+    A query whose warm-up takes longer than ``limit`` seconds is stopped and reported as
+    taking ``limit`` (a lower bound); one slower than a second is not repeated.
+    """
     load_seconds, store = _load(engine, folder)
     run = _runner(engine, store)
     queries: dict[str, float] = {}
     rows: dict[str, int] = {}
+    signal.signal(signal.SIGALRM, _alarm)
     for query in _queries():
-        rows[query.name] = run(query)
-        times = []
-        for _ in range(repeat):
+        started = time.perf_counter()
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        try:
+            rows[query.name] = run(query)
+        except _Overtime:
+            rows[query.name], queries[query.name] = -1, limit
+            continue
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        times = [time.perf_counter() - started]
+        for _ in range(repeat if times[0] < 1 else 0):
             started = time.perf_counter()
             run(query)
             times.append(time.perf_counter() - started)
-        queries[query.name] = statistics.median(times)
+        queries[query.name] = statistics.median(times[1:] or times)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"engine": engine, "load": load_seconds, "queries": queries, "rows": rows, "peak_mb": peak_mb}
 
@@ -139,21 +161,23 @@ def report(results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     best_load = min(r["load"] for r in results)
     names = list(results[0]["queries"])
     lines = [
-        "| engine | load HPO graph | load ratio | peak memory | total query time | query ratio (median) |",
-        "|---|---|---|---|---|---|",
+        "| engine | load HPO graph | load ratio | peak memory | total query time | query ratio (median) "
+        "| queries stopped |",
+        "|---|---|---|---|---|---|---|",
     ]
     best_query = {n: min(r["queries"][n] for r in results) for n in names}
     for r in results:
         ratios = [r["queries"][n] / best_query[n] for n in names if best_query[n] > 0]
         lines.append(
             f"| {r['engine']} | {r['load']:.1f} s | {_ratio(r['load'], best_load)} | {r['peak_mb']:.0f} MB "
-            f"| {sum(r['queries'].values()) * 1000:.0f} ms | {statistics.median(ratios):.2f}x |"
+            f"| {sum(r['queries'].values()) * 1000:.0f} ms | {statistics.median(ratios):.2f}x "
+            f"| {sum(1 for n in names if r['rows'][n] < 0)} |"
         )
     failures = [
         f"{n}: {r['engine']} gives {r['rows'][n]} rows, {results[0]['engine']} {results[0]['rows'][n]}"
         for r in results
         for n in names
-        if r["rows"][n] != results[0]["rows"][n]
+        if r["rows"][n] != results[0]["rows"][n] and r["rows"][n] >= 0
     ]
     if "omskg" in by_engine and "pyoxigraph" in by_engine:
         ours, ref = by_engine["omskg"], by_engine["pyoxigraph"]
@@ -180,11 +204,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset of the engines")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each query (median)")
+    parser.add_argument("--limit", type=float, default=30, help="seconds after which a query is stopped")
     parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, Path(args.data), args.repeat)))
+        print(json.dumps(child(args.child, Path(args.data), args.repeat, args.limit)))
         return 0
     with tempfile.TemporaryDirectory(prefix="omskg-bench-") as folder:
         print("writing the core and HPO graphs as N-Quads ...", file=sys.stderr)
@@ -193,7 +218,7 @@ def main() -> int:
         for engine in args.engines.split(","):
             print(f"running {engine} ...", file=sys.stderr)
             command = [sys.executable, __file__, "--child", engine, "--data", folder]
-            command += ["--repeat", str(args.repeat)]
+            command += ["--repeat", str(args.repeat), "--limit", str(args.limit)]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(done.stderr, file=sys.stderr)
