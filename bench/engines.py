@@ -173,6 +173,14 @@ def report(results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
             f"| {sum(r['queries'].values()) * 1000:.0f} ms | {statistics.median(ratios):.2f}x "
             f"| {sum(1 for n in names if r['rows'][n] < 0)} |"
         )
+    lines += ["", "| query | " + " | ".join(f"{r['engine']} (ms)" for r in results) + " |"]
+    lines.append("|---|" + "---|" * len(results))
+    for n in names:
+        cells = [
+            f"{r['queries'][n] * 1000:.2f}" if r["rows"][n] >= 0 else f"> {r['queries'][n] * 1000:.0f}"
+            for r in results
+        ]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
     failures = [
         f"{n}: {r['engine']} gives {r['rows'][n]} rows, {results[0]['engine']} {results[0]['rows'][n]}"
         for r in results

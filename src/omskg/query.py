@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -220,11 +221,19 @@ def substitute_parameters(text: str, bindings: Mapping[str, URIRef | Literal]) -
     >>> substitute_parameters('SELECT * { ?s ?_x "?_x" } # ?_x', {"_x": Literal('a"b')})
     'SELECT * { ?s "a\\\\"b" "?_x" } # ?_x'
     """
+    return _substituted(text, tuple(sorted(bindings.items())))
+
+
+@lru_cache(maxsize=256)
+def _substituted(text: str, bindings: tuple[tuple[str, URIRef | Literal], ...]) -> str:
+    """:func:`substitute_parameters`, kept for the texts and values seen last: an interactive
+    session or a server asks the same question with the same values again and again."""
+    terms = dict(bindings)
 
     def replace(match: re.Match[str]) -> str:
         name = match.group("var")
-        if name and name[1:] in bindings:
-            return _sparql_term(bindings[name[1:]])
+        if name and name[1:] in terms:
+            return _sparql_term(terms[name[1:]])
         return match.group(0)
 
     return _TOKEN.sub(replace, text)

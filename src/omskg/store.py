@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -105,8 +106,10 @@ def run_store_query(store: ox.Store, query: NamedQuery, params: dict[str, str] |
     return Table(columns, rows)
 
 
+@lru_cache(maxsize=1 << 16)
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> Node | None:
-    """The rdflib term for a pyoxigraph term (None stays None)."""
+    """The rdflib term for a pyoxigraph term (None stays None); kept for the terms seen last,
+    since building rdflib terms costs more than answering a small query (``bench/``)."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
