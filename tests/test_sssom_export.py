@@ -98,7 +98,7 @@ def test_metadata(built: BuiltGraph, msdf: Any) -> None:
     assert msdf.metadata["mapping_set_id"] == MAPPING_SET_ID
     assert msdf.metadata["license"] == str(built.graph.value(ontology, DCTERMS.license))
     assert (
-        msdf.metadata["mapping_set_version"] == str(built.graph.value(ontology, OWL.versionInfo)) == "0.2.0"
+        msdf.metadata["mapping_set_version"] == str(built.graph.value(ontology, OWL.versionInfo)) == "0.3.0"
     )
 
 

@@ -20,7 +20,16 @@ from omskg.evidence import verify_evidence
 from omskg.export import write_dist
 from omskg.fileio import write_files_atomically
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH
-from omskg.query import FORMATS, NamedQuery, Table, find_query, format_table, list_queries, run_query
+from omskg.query import (
+    FORMATS,
+    QUERY_FOLDERS,
+    NamedQuery,
+    Table,
+    find_query,
+    format_table,
+    list_queries,
+    run_query,
+)
 from omskg.rdfio import read_graph
 from omskg.stats import compute_stats
 from omskg.store import build_store, open_store, run_store_query
@@ -84,9 +93,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     if args.list:
-        for query in list_queries():
-            names = f"  [{', '.join(query.parameters)}]" if query.parameters else ""
-            print(f"{query.name}: {query.summary}{names}")
+        for folder in QUERY_FOLDERS:
+            for query in list_queries(folder=folder):
+                names = f"  [{', '.join(query.parameters)}]" if query.parameters else ""
+                needs = "  (needs --store or --endpoint with the HPO graph)" if folder == "linked" else ""
+                print(f"{query.name}: {query.summary}{names}{needs}")
         return 0
     if not args.query:
         raise OmsError("name a query (or a .rq file); `omskg query --list` shows them")

@@ -79,12 +79,18 @@ def list_queries(root: Path | None = None, *, folder: str = "cq") -> list[NamedQ
     return [read_query(path) for path in sorted(directory.glob("*.rq"))]
 
 
+#: The folders of named queries: competency questions on the core graph, and questions
+#: that need the linked HPO dataset (``omskg link``, then ``omskg query NAME --store DIR``).
+QUERY_FOLDERS = ("cq", "linked")
+
+
 def find_query(name_or_path: str, root: Path | None = None) -> NamedQuery:
-    """A query by file path, or by name (with or without the ``NN-`` number) in ``queries/cq``."""
+    """A query by file path, or by name (with or without the ``NN-`` number) in one of
+    :data:`QUERY_FOLDERS`."""
     path = Path(name_or_path)
     if path.suffix == ".rq" and path.is_file():
         return read_query(path)
-    for query in list_queries(root):
+    for query in (q for folder in QUERY_FOLDERS for q in list_queries(root, folder=folder)):
         if name_or_path in (query.name, query.name.split("-", 1)[-1]):
             return query
     raise OmsError(f"no query named {name_or_path!r}; `omskg query --list` shows them")
