@@ -158,13 +158,18 @@ def test_build_writes_dist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert {*RDF_EXPORTS, "omskg.context.jsonld", "unmapped.tsv", "validation.txt"} <= set(names)
     assert "framed/oms.jsonld" in names
+    reports = {
+        f"omskg.{name}.{suffix}" for name in ("orphanet-agreement", "lookalikes") for suffix in ("tsv", "md")
+    }
+    assert reports <= set(names)
+    assert (out / "store" / "CURRENT").is_file()  # the store `omskg query NAME --store dist/store` asks
     assert "conforms: 0 violation(s)" in (out / "validation.txt").read_text()
     lines = (out / "omskg.nt").read_text().splitlines()
     assert lines == sorted(lines)
     unmapped = (out / "unmapped.tsv").read_text().splitlines()
     assert unmapped[0] == "entity\tlabel\ttype\treason"
     assert all("no reason recorded" not in line for line in unmapped)
-    assert "[4/4] done" in capsys.readouterr().err
+    assert "[6/6] done" in capsys.readouterr().err
 
 
 def test_statement_iris_depend_on_content_only(built: BuiltGraph) -> None:

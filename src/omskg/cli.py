@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 
+from omskg.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
 from omskg.build import BuiltGraph, build_graph
 from omskg.diff import diff_releases
 from omskg.diff import report as diff_report
@@ -19,6 +21,8 @@ from omskg.errors import DataError, OmsError
 from omskg.evidence import verify_evidence
 from omskg.export import write_dist
 from omskg.fileio import write_files_atomically
+from omskg.linked_reports import linked_report_files
+from omskg.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH
 from omskg.query import (
     FORMATS,
@@ -32,7 +36,7 @@ from omskg.query import (
 )
 from omskg.rdfio import read_graph
 from omskg.stats import compute_stats
-from omskg.store import build_store, open_store, run_store_query
+from omskg.store import build_store, core_store, load_linked, open_store, run_store_query
 from omskg.validate import validate
 
 
@@ -55,7 +59,7 @@ def _build(progress: Callable[[str], None] | None = None) -> BuiltGraph:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    progress = _Progress(4)
+    progress = _Progress(4 if args.no_link else 6)
     built = _build(progress)
     progress(f"validating {len(built.graph)} triples against the SHACL shapes")
     report = validate(built)
@@ -63,8 +67,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(report.text())
         print(f"not written: {args.out} keeps its previous content", file=sys.stderr)
         return 1
+    reports: dict[str, str] = {}
+    if not args.no_link:
+        store = Path(args.out) / "store"
+        progress(f"converting the HPO annotations and loading them with the graph into {store}/")
+        build_store(store, built)
+        progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
+        reports = linked_report_files(open_store(store))
     progress(f"writing exports into {args.out}/")
-    sizes = write_dist(built, Path(args.out), validation_text=report.text())
+    sizes = write_dist(built, Path(args.out), validation_text=report.text(), extra=reports)
     progress("done")
     for line in _size_lines(sizes, Path(args.out)):
         print(line)
@@ -154,6 +165,33 @@ def cmd_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _linked_store(args: argparse.Namespace) -> ox.Store:
+    """The store made by `omskg link` (``--store``), else the core and HPO graphs loaded in memory."""
+    if args.store:
+        return open_store(Path(args.store))
+    print("loading the core graph and the HPO dataset into memory (--store DIR skips this)", file=sys.stderr)
+    store = core_store(_build())
+    load_linked(store)
+    return store
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    agreement = compare_with_record(_linked_store(args), args.condition, args.disease)
+    sys.stdout.write(format_table(agreement.table, args.format))
+    notes = sys.stdout if args.format == "table" else sys.stderr
+    print("\n".join(summary_lines(agreement)), file=notes)
+    return 0
+
+
+def cmd_lookalikes(args: argparse.Namespace) -> int:
+    result = rank_lookalikes(_linked_store(args), args.condition, having=args.having, top=args.top)
+    features = 5 if args.format == "table" else None
+    sys.stdout.write(format_table(lookalikes_table(result, features=features), args.format))
+    notes = sys.stdout if args.format == "table" else sys.stderr
+    print("\n".join(own_record_lines(result)), file=notes)
+    return 0
+
+
 def cmd_verify_evidence(args: argparse.Namespace) -> int:
     directory = Path(args.directory)
     if not directory.is_dir():
@@ -194,6 +232,9 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="build, validate and export the graph into a folder")
     build.add_argument("--out", default="dist", help="output folder (default: dist)")
+    build.add_argument(
+        "--no-link", action="store_true", help="skip the HPO store and the reports that need it (saves ~40 s)"
+    )
     build.set_defaults(func=cmd_build)
     sub.add_parser("validate", help="print the SHACL report; exit 1 on violations").set_defaults(
         func=cmd_validate
@@ -235,6 +276,19 @@ def parser() -> argparse.ArgumentParser:
     link.add_argument("--store", default="dist/store", metavar="DIR", help="store folder (dist/store)")
     link.add_argument("--nquads", metavar="FILE", help="also write the HPO graph as N-Quads (.gz: gzip)")
     link.set_defaults(func=cmd_link)
+    agreement = sub.add_parser("agreement", help="compare our phenotypes with an HPO disease annotation")
+    agreement.add_argument("--condition", default=DEFAULT_CONDITION, help="our condition (omse:oms)")
+    agreement.add_argument("--disease", default=DEFAULT_DISEASE, help="the disease record (ORPHA:1183)")
+    agreement.add_argument("--format", choices=FORMATS, default="table")
+    agreement.add_argument("--store", metavar="DIR", help="use the store made by `omskg link`")
+    agreement.set_defaults(func=cmd_agreement)
+    lookalikes = sub.add_parser("lookalikes", help="rank diseases whose HPO profiles resemble a condition's")
+    lookalikes.add_argument("--condition", default=DEFAULT_CONDITION, help="our condition (omse:oms)")
+    lookalikes.add_argument("--having", metavar="HP:...", help="only diseases with this or a narrower term")
+    lookalikes.add_argument("--top", type=int, default=10, metavar="N", help="how many to list (10)")
+    lookalikes.add_argument("--format", choices=FORMATS, default="table")
+    lookalikes.add_argument("--store", metavar="DIR", help="use the store made by `omskg link`")
+    lookalikes.set_defaults(func=cmd_lookalikes)
     verify = sub.add_parser("verify-evidence", help="check digests and offsets against the sources")
     verify.add_argument("directory", help="folder holding the source documents")
     verify.set_defaults(func=cmd_verify_evidence)

@@ -207,8 +207,11 @@ def release_description(graph: Graph, texts: dict[str, str]) -> str:
     return to_turtle(description)
 
 
-def write_dist(built: BuiltGraph, out_dir: Path, *, validation_text: str) -> dict[Path, int]:
-    """Write every export of ``built`` into ``out_dir`` atomically; return sizes in bytes."""
+def write_dist(
+    built: BuiltGraph, out_dir: Path, *, validation_text: str, extra: dict[str, str] | None = None
+) -> dict[Path, int]:
+    """Write every export of ``built``, and the ``extra`` files (name -> text, such as the
+    reports on the linked dataset), into ``out_dir`` atomically; return sizes in bytes."""
     graph = built.graph
     texts = {name: export(graph) for name, export in RDF_EXPORTS.items()}
     texts[f"{GRAPH_NAME}.context.jsonld"] = context_document()
@@ -218,6 +221,7 @@ def write_dist(built: BuiltGraph, out_dir: Path, *, validation_text: str) -> dic
     texts.update(schemaorg_files(graph))
     texts["unmapped.tsv"] = unmapped_report(graph)
     texts["validation.txt"] = validation_text + "\n"
+    texts.update(extra or {})
     texts[DESCRIPTION] = release_description(graph, texts)
     files = {out_dir / name: text for name, text in texts.items()}
     write_files_atomically(files)
