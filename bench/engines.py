@@ -124,7 +124,8 @@ def child(engine: str, folder: Path, repeat: int, limit: float) -> dict[str, Any
     """Load, then run every query ``repeat`` times (after one warm-up); report medians.
 
     A query whose warm-up takes longer than ``limit`` seconds is stopped and reported as
-    taking ``limit`` (a lower bound); one slower than a second is not repeated.
+    taking ``limit`` (a lower bound; rows -1); one the engine fails on is reported with
+    rows -2; one slower than a second is not repeated.
     """
     load_seconds, store = _load(engine, folder)
     run = _runner(engine, store)
@@ -138,6 +139,10 @@ def child(engine: str, folder: Path, repeat: int, limit: float) -> dict[str, Any
             rows[query.name] = run(query)
         except _Overtime:
             rows[query.name], queries[query.name] = -1, limit
+            continue
+        except Exception as exc:  # an engine that cannot answer a query is a finding, not a crash
+            print(f"{engine}: {query.name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            rows[query.name], queries[query.name] = -2, time.perf_counter() - started
             continue
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -155,6 +160,10 @@ def _ratio(value: float, best: float) -> str:
     return f"{value / best:.2f}x" if best > 0 else "-"
 
 
+def _failed(result: dict[str, Any], name: str) -> str:
+    return f"> {result['queries'][name] * 1000:.0f}" if result["rows"][name] == -1 else "error"
+
+
 def report(results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     """The table of the run and the list of failed targets."""
     by_engine = {r["engine"]: r for r in results}
@@ -162,8 +171,8 @@ def report(results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     names = list(results[0]["queries"])
     lines = [
         "| engine | load HPO graph | load ratio | peak memory | total query time | query ratio (median) "
-        "| queries stopped |",
-        "|---|---|---|---|---|---|---|",
+        "| queries stopped | queries failed |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     best_query = {n: min(r["queries"][n] for r in results) for n in names}
     for r in results:
@@ -171,15 +180,12 @@ def report(results: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         lines.append(
             f"| {r['engine']} | {r['load']:.1f} s | {_ratio(r['load'], best_load)} | {r['peak_mb']:.0f} MB "
             f"| {sum(r['queries'].values()) * 1000:.0f} ms | {statistics.median(ratios):.2f}x "
-            f"| {sum(1 for n in names if r['rows'][n] < 0)} |"
+            f"| {list(r['rows'].values()).count(-1)} | {list(r['rows'].values()).count(-2)} |"
         )
     lines += ["", "| query | " + " | ".join(f"{r['engine']} (ms)" for r in results) + " |"]
     lines.append("|---|" + "---|" * len(results))
     for n in names:
-        cells = [
-            f"{r['queries'][n] * 1000:.2f}" if r["rows"][n] >= 0 else f"> {r['queries'][n] * 1000:.0f}"
-            for r in results
-        ]
+        cells = [f"{r['queries'][n] * 1000:.2f}" if r["rows"][n] >= 0 else _failed(r, n) for r in results]
         lines.append(f"| {n} | " + " | ".join(cells) + " |")
     failures = [
         f"{n}: {r['engine']} gives {r['rows'][n]} rows, {results[0]['engine']} {results[0]['rows'][n]}"
