@@ -38,6 +38,7 @@ from omskg.export import to_ntriples, to_turtle, unmapped_report
 from omskg.paths import project_root
 from omskg.prefixes import DCAT, OMSE, PAV, SPDX, VOID, load_prefix_map
 from omskg.stats import compute_stats
+from shape_examples import expectations
 
 ROOT = project_root()
 EXAMPLES = Path(__file__).parent / "shapes" / "hcls"
@@ -271,15 +272,6 @@ def _graph(path: Path | None) -> Graph:
     return graph
 
 
-def _expectations(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"#\s*(focus|message):\s*(.+)$", line)
-        if match:
-            found[match.group(1)] = match.group(2).strip()
-    return found
-
-
 def test_every_hcls_shape_has_both_examples() -> None:
     assert len(SHAPE_IDS) >= 10
     for kind in ("valid", "invalid"):
@@ -301,7 +293,7 @@ def test_valid_hcls_example_conforms(path: Path) -> None:
 
 @pytest.mark.parametrize("path", _examples("invalid"), ids=lambda p: p.stem)
 def test_invalid_hcls_example_fails_as_expected(path: Path) -> None:
-    expected = _expectations(path)
+    expected = expectations(path)
     assert {"focus", "message"} <= expected.keys(), f"{path.name} lacks # focus/# message lines"
     report = validate_description(_graph(path), shapes=SHAPES)
     shape = f"omsshape:{path.name[:3]}"

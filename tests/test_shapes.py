@@ -20,6 +20,7 @@ from rdflib import Graph
 from omskg.ontology import load_ontology
 from omskg.paths import project_root
 from omskg.validate import load_shapes, validate
+from shape_examples import expectations
 
 ROOT = project_root()
 EXAMPLES = Path(__file__).parent / "shapes"
@@ -41,15 +42,6 @@ def _graph(path: Path) -> Graph:
     return graph
 
 
-def _expectations(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"#\s*(focus|message):\s*(.+)$", line)
-        if match:
-            found[match.group(1)] = match.group(2).strip()
-    return found
-
-
 def test_every_shape_has_both_examples() -> None:
     assert len(SHAPE_IDS) >= 19
     for kind in ("valid", "invalid"):
@@ -66,7 +58,7 @@ def test_valid_example_conforms(path: Path) -> None:
 
 @pytest.mark.parametrize("path", _examples("invalid"), ids=lambda p: p.stem)
 def test_invalid_example_fails_as_expected(path: Path) -> None:
-    expected = _expectations(path)
+    expected = expectations(path)
     assert {"focus", "message"} <= expected.keys(), f"{path.name} lacks # focus/# message lines"
     report = validate(_graph(path), shapes=SHAPES)
     shape = f"omsshape:{path.name[:3]}"
