@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run test test-engines bench lint format clean
+.PHONY: help run serve diagram test test-engines bench bench-serve lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,24 +19,36 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e .
 	touch $(STAMP)
 
+# Debian packages, installed when their command is missing: Chromium for the browser test,
+# Graphviz for the diagrams, Virtuoso for test-engines. The tests start their own servers.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+# $(call need,COMMAND,PACKAGE): install PACKAGE unless COMMAND is on PATH (apt-get update only if needed).
+need = command -v $(1) >/dev/null || { command -v apt-get >/dev/null || \
+	{ echo "error: $(1) not found and no apt-get to install it; install $(2)"; exit 2; }; \
+	$(APT) install -y --no-install-recommends $(2) || { $(APT) update && $(APT) install -y --no-install-recommends $(2); }; }
+
 $(TESTED): $(STAMP)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
+	@$(call need,chromium,chromium)
+	@$(call need,dot,graphviz)
 	touch $(TESTED)
 
 run: $(STAMP) ## set up, build the graph, validate it and export it into dist/
 	$(BIN)/omskg build --out dist
 
+serve: $(STAMP) ## serve the built store (make run first) at http://127.0.0.1:8000/
+	$(BIN)/omskg serve --store dist/store $(if $(OMSKG_SOURCES),--sources $(OMSKG_SOURCES))
+
+diagram: $(STAMP) ## draw OMS's neighbourhood into docs/images/ (needs Graphviz)
+	@$(call need,dot,graphviz)
+	$(BIN)/omskg diagram omse:oms --out docs/images/oms
+
 test: $(TESTED) ## set up with test extras and run the test suite
 	$(BIN)/python -m pytest
 
-# Debian's Virtuoso, installed when virtuoso-t is missing; the tests start their own server on 127.0.0.1.
-SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 test-engines: $(TESTED) ## run the endpoint tests against a second store, Virtuoso (installed if missing)
-	@command -v virtuoso-t >/dev/null || command -v apt-get >/dev/null || \
-		{ echo "error: virtuoso-t not found and no apt-get to install it; install Virtuoso 7 (virtuoso-t, isql-vt)"; exit 2; }
-	command -v virtuoso-t >/dev/null || $(APT) install -y --no-install-recommends virtuoso-opensource || \
-		{ $(APT) update && $(APT) install -y --no-install-recommends virtuoso-opensource; }
+	@$(call need,virtuoso-t,virtuoso-opensource)
 	$(BIN)/python -m pytest -m engine --engine virtuoso
 
 BENCHED := $(VENV)/.installed-bench
@@ -47,6 +59,9 @@ $(BENCHED): $(TESTED)
 
 bench: $(BENCHED) ## compare the embedded stores on the core graph plus the linked HPO dataset
 	$(BIN)/python bench/engines.py
+
+bench-serve: $(TESTED) ## time the web server's routes and the pages' rendering in Chromium
+	$(BIN)/python bench/serve.py
 
 lint: $(TESTED) ## ruff and mypy --strict
 	$(BIN)/ruff check src tests bench

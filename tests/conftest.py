@@ -12,7 +12,7 @@ import pyoxigraph
 import pytest
 
 from engine_virtuoso import start_virtuoso
-from engines import STARTERS, RunningStore
+from engines import STARTERS, RunningStore, start_omskg
 from omskg.build import BuiltGraph, build_graph
 from omskg.paths import project_root
 
@@ -29,16 +29,30 @@ def built(root: Path) -> BuiltGraph:
     return build_graph(root)
 
 
-@pytest.fixture(scope="session")
-def sources_dir(root: Path) -> Path:
+def find_sources(root: Path) -> Path | None:
     """The folder of the two source documents: $OMSKG_SOURCES, else ``shared/sources``
-    beside the checkout or beside any folder above it."""
+    beside the checkout or beside any folder above it; None when neither holds them."""
     env = os.environ.get("OMSKG_SOURCES")
     candidates = [Path(env)] if env else [a / "shared" / "sources" for a in root.resolve().parents]
-    for path in candidates:
-        if (path / "000_6e40a66a197a718b.txt").is_file():
-            return path
-    pytest.skip("source documents not found beside the checkout; set OMSKG_SOURCES")
+    return next((p for p in candidates if (p / "000_6e40a66a197a718b.txt").is_file()), None)
+
+
+@pytest.fixture(scope="session")
+def sources_dir(root: Path) -> Path:
+    """The source documents' folder (see :func:`find_sources`); the test is skipped without it."""
+    found = find_sources(root)
+    if found is None:
+        pytest.skip("source documents not found beside the checkout; set OMSKG_SOURCES")
+    return found
+
+
+@pytest.fixture(scope="session")
+def served(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStore]:
+    """``omskg serve`` on a free port of 127.0.0.1, with the source documents when they are found."""
+    sources = find_sources(root)
+    server = start_omskg(tmp_path_factory.mktemp("serve"), *(["--sources", str(sources)] if sources else []))
+    yield server
+    server.stop()
 
 
 @pytest.fixture()

@@ -95,6 +95,26 @@ def start_oxigraph(tmp_path: Path) -> RunningStore:
 STARTERS: dict[str, Callable[[Path], RunningStore]] = {"oxigraph": start_oxigraph}
 
 
+def start_omskg(tmp_path: Path, *options: str) -> RunningStore:
+    """``omskg serve`` with ``options`` on a free port; its SPARQL endpoint is read-only."""
+    port = free_port()
+    log = tmp_path / "omskg-serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "omskg.cli", "serve", "--port", str(port), *options],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    server = RunningStore("omskg", f"{base}/sparql", "", "", process.pid, process)
+    try:
+        wait_until_answers(f"{base}/", process, log, timeout=120)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 # --- a scripted HTTP server, for the faults a real store will not produce on demand ---------
 
 

@@ -124,3 +124,16 @@ def test_interrupted_write_keeps_previous_files(tmp_path: Path, monkeypatch: pyt
         fileio.write_files_atomically({first: "new a", second: "new b"})
     assert (first.read_text(), second.read_text()) == ("old a", "old b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_written_files_get_the_mode_of_a_plain_open(tmp_path: Path) -> None:
+    """mkstemp makes 0600 files; a release (or a server reading it) needs them readable."""
+    from omskg import fileio
+
+    fileio.write_files_atomically({tmp_path / "a.txt": "a"})
+    with fileio.atomic_writer(tmp_path / "b.txt.gz") as out:
+        out.write("b")
+    (tmp_path / "c.txt").write_text("c")
+    plain = (tmp_path / "c.txt").stat().st_mode & 0o777
+    assert plain == 0o666 & ~fileio._UMASK
+    assert [(tmp_path / n).stat().st_mode & 0o777 for n in ("a.txt", "b.txt.gz")] == [plain, plain]

@@ -76,7 +76,7 @@ def _stored(term: object) -> object:
     return term
 
 
-def _rows(table: Table) -> list[tuple[object, ...]]:
+def stored_rows(table: Table) -> list[tuple[object, ...]]:
     return [tuple(_stored(t) for t in row) for row in table.rows]
 
 
@@ -200,13 +200,13 @@ def test_remote_answer_is_the_in_process_answer(
     if core.name == "virtuoso":  # Virtuoso 7.2 answers xsd:duration as a bare number (its issue 936)
         remote = Table(remote.columns, tuple(tuple(restored_duration(t) for t in row) for row in remote.rows))
     assert remote.columns == local.columns
-    assert Counter(_rows(remote)) == Counter(_rows(local))
+    assert Counter(stored_rows(remote)) == Counter(stored_rows(local))
     assert _in_order(list(remote.rows), _order_columns(query, remote.columns))
 
 
 def _outcome(run: Callable[[], Table]) -> tuple[str, object]:
     try:
-        return "rows", Counter(_rows(run()))
+        return "rows", Counter(stored_rows(run()))
     except OmsError as exc:
         return "refused", str(exc)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -14,6 +15,8 @@ from rdflib import Graph
 
 from omskg.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
 from omskg.build import BuiltGraph, build_graph
+from omskg.diagram import FORMATS as DIAGRAM_FORMATS
+from omskg.diagram import entity_iri, local_name, render, to_dot
 from omskg.diff import diff_releases
 from omskg.diff import report as diff_report
 from omskg.endpoint import HttpPolicy, count_triples, push_file, push_graph, run_remote_query, store_urls
@@ -23,6 +26,7 @@ from omskg.export import write_dist
 from omskg.fileio import write_files_atomically
 from omskg.linked_reports import linked_report_files
 from omskg.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
+from omskg.ontology_docs import ONTOLOGY_DOCS, ontology_html
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH
 from omskg.query import (
     FORMATS,
@@ -75,7 +79,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
         reports = linked_report_files(open_store(store))
     progress(f"writing exports into {args.out}/")
-    sizes = write_dist(built, Path(args.out), validation_text=report.text(), extra=reports)
+    extra = {**reports, ONTOLOGY_DOCS: ontology_html()}
+    sizes = write_dist(built, Path(args.out), validation_text=report.text(), extra=extra)
     progress("done")
     for line in _size_lines(sizes, Path(args.out)):
         print(line)
@@ -221,8 +226,31 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0 if result.empty else 1
 
 
+def cmd_diagram(args: argparse.Namespace) -> int:
+    entity = entity_iri(args.condition)
+    stem = Path(args.out) if args.out else Path("dist") / "diagrams" / local_name(entity)
+    for path in render(to_dot(_build().graph, entity), stem, formats=args.format or DIAGRAM_FORMATS):
+        print(path)
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     print("\n".join(compute_stats(_build().graph).lines()))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from omskg.serve import serve  # the web stack loads only for this command
+
+    sources = args.sources or os.environ.get("OMSKG_SOURCES")
+    serve(
+        host=args.host,
+        port=args.port,
+        store=Path(args.store) if args.store else None,
+        sources=Path(sources) if sources else None,
+        timeout=args.query_timeout,
+        workers=args.workers,
+    )
     return 0
 
 
@@ -292,7 +320,32 @@ def parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify-evidence", help="check digests and offsets against the sources")
     verify.add_argument("directory", help="folder holding the source documents")
     verify.set_defaults(func=cmd_verify_evidence)
+    served = sub.add_parser("serve", help="serve the graph as linked data, web pages and a SPARQL endpoint")
+    served.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    served.add_argument("--port", type=int, default=8000, help="port (8000)")
+    served.add_argument(
+        "--store", metavar="DIR", help="serve this store (core and HPO graphs) instead of building"
+    )
+    served.add_argument(
+        "--sources",
+        metavar="DIR",
+        help="folder of the source documents, to show cited passages ($OMSKG_SOURCES)",
+    )
+    served.add_argument(
+        "--query-timeout", type=float, default=10.0, metavar="S", help="SPARQL time limit (10)"
+    )
+    served.add_argument("--workers", type=int, default=1, metavar="N", help="SPARQL worker processes (1)")
+    served.set_defaults(func=cmd_serve)
     sub.add_parser("stats", help="print counts of the graph").set_defaults(func=cmd_stats)
+    diagram = sub.add_parser("diagram", help="draw a condition's neighbourhood with Graphviz (SVG, PNG)")
+    diagram.add_argument(
+        "condition", nargs="?", default=DEFAULT_CONDITION, help="CURIE or IRI of the entity (omse:oms)"
+    )
+    diagram.add_argument("--out", metavar="STEM", help="write STEM.svg, STEM.png (dist/diagrams/<name>)")
+    diagram.add_argument(
+        "--format", action="append", choices=DIAGRAM_FORMATS, help="svg or png (repeatable; default both)"
+    )
+    diagram.set_defaults(func=cmd_diagram)
     diff = sub.add_parser(
         "diff", help="compare two releases (files or dist folders); exit 1 when they differ, like diff"
     )

@@ -12,6 +12,20 @@ from pathlib import Path
 from typing import IO, TextIO, cast
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once, at import: os.umask sets while it reads
+
+
+def _publishable(fd: int) -> None:
+    """Give a temporary file the mode a plain ``open`` would (mkstemp makes it 0600)."""
+    os.fchmod(fd, 0o666 & ~_UMASK)
+
+
 def write_files_atomically(files: dict[Path, str]) -> None:
     """Write every file to a temporary sibling first, then rename them all into place.
 
@@ -24,6 +38,7 @@ def write_files_atomically(files: dict[Path, str]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
+            _publishable(fd)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(content)
                 handle.flush()
@@ -45,6 +60,7 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _publishable(fd)
     try:
         with os.fdopen(fd, "wb") as raw:
             packed = (

@@ -1,0 +1,384 @@
+"""`omskg serve`, started as a real process on 127.0.0.1 and asked with real clients
+(httpx, SPARQLWrapper, the project's own endpoint client)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+from conftest import find_sources
+from engines import RunningStore, start_omskg
+from omskg.build import BuiltGraph
+from omskg.endpoint import run_remote_query
+from omskg.prefixes import OMS, OMSE, OMSS
+from omskg.query import list_queries, run_query
+from test_endpoint import stored_rows
+
+OMS_IRI = OMSE["oms"]
+CLONAZEPAM_STATEMENT = OMSS["02c88936b8e63246"]  # OMS has treatment clonazepam (Gale, 3603-3685, 3686-3759)
+DASH = "\N{EN DASH}"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+
+@pytest.fixture(scope="module")
+def base(served: RunningStore) -> str:
+    return served.query_url.removesuffix("/sparql")
+
+
+@pytest.fixture(scope="module")
+def client(base: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base, timeout=30) as http:
+        yield http
+
+
+def scbd(graph: Graph, node: URIRef) -> Graph:
+    """Every triple with ``node`` as subject or object (the built graph has no blank nodes)."""
+    description = Graph()
+    for triple in graph.triples((node, None, None)):
+        description.add(triple)
+    for triple in graph.triples((None, None, node)):
+        description.add(triple)
+    return description
+
+
+# --- linked data: 303 and content negotiation ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "document"),
+    [
+        ("text/html", "/entity/oms.html"),
+        (BROWSER_ACCEPT, "/entity/oms.html"),
+        ("*/*", "/entity/oms.html"),
+        ("text/turtle", "/entity/oms.ttl"),
+        ("application/ld+json", "/entity/oms.jsonld"),
+        ("application/n-triples", "/entity/oms.nt"),
+        ("text/html;q=0.5, text/turtle;q=0.9", "/entity/oms.ttl"),
+        ("application/*", "/entity/oms.jsonld"),
+    ],
+)
+def test_iri_redirects_to_the_document_the_client_asks_for(
+    client: httpx.Client, accept: str, document: str
+) -> None:
+    response = client.get("/entity/oms", headers={"Accept": accept})
+    assert response.status_code == 303
+    assert response.headers["location"] == document
+    assert response.headers["vary"] == "Accept"
+
+
+def test_unacceptable_format_is_406(client: httpx.Client) -> None:
+    response = client.get("/entity/oms", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    assert "text/turtle" in response.text
+
+
+@pytest.mark.parametrize(
+    ("ending", "media_type", "rdf_format"),
+    [
+        ("ttl", "text/turtle", "turtle"),
+        ("jsonld", "application/ld+json", "json-ld"),
+        ("nt", "application/n-triples", "nt"),
+    ],
+)
+def test_documents_hold_the_symmetric_description(
+    client: httpx.Client, built: BuiltGraph, ending: str, media_type: str, rdf_format: str
+) -> None:
+    response = client.get(f"/entity/clonazepam.{ending}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media_type
+    assert response.headers["access-control-allow-origin"] == "*"
+    graph = Graph().parse(data=response.text, format=rdf_format)
+    expected = scbd(built.graph, OMSE["clonazepam"])
+    assert len(graph) == len(expected) > 20
+    assert isomorphic(graph, expected)
+
+
+def test_followed_redirect_gives_turtle(client: httpx.Client) -> None:
+    response = client.get("/vocab/hasTreatment", headers={"Accept": "text/turtle"}, follow_redirects=True)
+    graph = Graph().parse(data=response.text, format="turtle")
+    assert graph.value(OMS.hasTreatment, RDFS.label) == Literal("has treatment", lang="en")
+
+
+def test_statement_and_ontology_iris_resolve(client: httpx.Client) -> None:
+    statement = client.get(f"/statement/{CLONAZEPAM_STATEMENT.rsplit('/', 1)[1]}.nt")
+    graph = Graph().parse(data=statement.text, format="nt")
+    assert graph.value(CLONAZEPAM_STATEMENT, RDF.object) == OMSE["clonazepam"]
+    ontology = client.get("/ontology", headers={"Accept": "text/html"})
+    assert ontology.headers["location"] == "/ontology.html"
+
+
+@pytest.mark.parametrize("accept", ["text/html", "text/plain"])
+def test_unknown_iri_is_404_with_help(client: httpx.Client, accept: str) -> None:
+    response = client.get("/entity/clonazepan", headers={"Accept": accept})
+    assert response.status_code == 404
+    if accept == "text/html":
+        assert "https://w3id.org/omskg/entity/clonazepan" in response.text
+        assert 'href="/entity/clonazepam"' in response.text  # the suggestion
+    else:
+        assert response.text.startswith("https://w3id.org/omskg/entity/clonazepan is not in this graph")
+
+
+def test_unknown_document_is_404(client: httpx.Client) -> None:
+    assert client.get("/entity/no-such-thing.ttl").status_code == 404
+
+
+def test_head_answers_like_get(client: httpx.Client) -> None:
+    response = client.head("/entity/oms.ttl")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/turtle")
+    assert response.content == b""
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """The parts of a page the tests look at: element ids, links, assets, text by element id."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.assets: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if "id" in values:
+            self.ids.add(values["id"])
+        if tag == "a" and "href" in values:
+            self.links.append(values["href"])
+        if tag in ("script", "img", "iframe") and "src" in values:
+            self.assets.append(values["src"])
+        if tag == "link" and values.get("rel") == "stylesheet":
+            self.assets.append(values["href"])
+
+
+def test_entity_page_shows_what_the_graph_says(client: httpx.Client) -> None:
+    response = client.get("/entity/oms.html")
+    assert response.status_code == 200
+    html = response.text
+    page = _Page(html)
+    assert "<h1>opsoclonus-myoclonus syndrome</h1>" in html
+    assert {"synonyms", "mappings", "statements", "properties", "graph"} <= page.ids
+    assert "http://purl.obolibrary.org/obo/MONDO_0015247" in page.links  # exact match, linked out
+    assert "st-02c88936b8e63246" in page.ids  # the clonazepam statement, with its evidence:
+    block = html[html.index('id="st-02c88936b8e63246"') :]
+    block = block[: block.index("</li>\n</ul>") if "</li>\n</ul>" in block else len(block)]
+    assert 'href="/entity/clonazepam"' in block
+    assert f"characters 3603{DASH}3685" in block
+    assert f"characters 3686{DASH}3759" in block
+    assert 'href="/entity/gale-oms"' in block
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert 'href="/entity/neuroblastoma"' in svg  # a neighbour in the graph view
+
+
+def test_page_names_the_statements_an_entity_appears_in(client: httpx.Client) -> None:
+    html = client.get("/entity/clonazepam.html").text
+    page = _Page(html)
+    assert "mentioned" in page.ids
+    assert "st-02c88936b8e63246" in page.ids
+    assert "/entity/oms" in page.links
+    assert "http://purl.obolibrary.org/obo/CHEBI_3756" in page.links
+
+
+def test_passages_are_shown_when_the_sources_are_at_hand(client: httpx.Client, root: Path) -> None:
+    html = client.get("/entity/oms.html").text
+    if find_sources(root) is None:
+        assert "--sources DIR" in html
+        assert "blockquote" not in html
+        return
+    block = html[html.index('id="st-02c88936b8e63246"') :]
+    assert 'class="passage"' in block[: block.index("</li>", block.index(f"3686{DASH}3759"))]
+    assert "clonzaepam" in block[:4000]  # the source's own spelling, in the cited passage
+
+
+def test_no_page_loads_anything_from_elsewhere(client: httpx.Client) -> None:
+    for path in ("/", "/entity/oms.html", "/search?q=eye", "/docs/ontology.html", "/entity/clonazepan"):
+        page = _Page(client.get(path).text)
+        assert page.assets or path == "/docs/ontology.html", path  # pyLODE's page inlines its style
+        assert all(a.startswith(("/", "data:")) and not a.startswith("//") for a in page.assets), (
+            path,
+            page.assets,
+        )
+    css = client.get("/static/style.css")
+    assert css.status_code == 200
+    assert "http" not in css.text
+
+
+def test_home_page_lists_conditions_and_questions(client: httpx.Client) -> None:
+    html = client.get("/").text
+    page = _Page(html)
+    assert {"conditions", "query"} <= page.ids
+    assert html.index('href="/entity/oms"') < html.index('href="/entity/epilepsy"')  # most described first
+    questions = [link for link in page.links if link.startswith("/?example=")]
+    assert len(questions) == len(list_queries())
+    chosen = client.get("/?example=05-first-choice-drug").text
+    assert "&lt;https://w3id.org/omskg/entity/myoclonus&gt;" in chosen  # parameter written in
+    assert "PREFIX oms: &lt;https://w3id.org/omskg/vocab/&gt;" in chosen
+
+
+def test_search_by_label_and_synonym(client: httpx.Client) -> None:
+    html = client.get("/search", params={"q": "dancing eyes"}).text
+    assert 'href="/entity/opsoclonus"' in html
+    hits = client.get("/search", params={"q": "clonazepam"}, headers={"Accept": "application/json"}).json()
+    assert hits[0] == {"iri": str(OMSE["clonazepam"]), "label": "clonazepam", "matched": "clonazepam"}
+    assert client.get("/search", params={"q": "zzzz"}, headers={"Accept": "application/json"}).json() == []
+
+
+# --- SPARQL protocol --------------------------------------------------------------------
+
+FIRST_CHOICE = """PREFIX oms: <https://w3id.org/omskg/vocab/>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?drug ?label WHERE {
+  ?st rdf:subject <https://w3id.org/omskg/entity/myoclonus> ; rdf:predicate oms:hasTreatment ;
+      rdf:object ?drug ; oms:treatmentLine oms:FirstChoice .
+  ?drug rdfs:label ?label .
+} ORDER BY ?label"""
+
+
+def _wrapper(served: RunningStore, fmt: str, method: str = "GET") -> SPARQLWrapper:
+    wrapper = SPARQLWrapper(served.query_url)
+    wrapper.setQuery(FIRST_CHOICE)
+    wrapper.setReturnFormat(fmt)
+    wrapper.setMethod(method)
+    return wrapper
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_json_and_xml(served: RunningStore, method: str) -> None:
+    data = _wrapper(served, JSON, method).queryAndConvert()
+    assert [b["label"]["value"] for b in data["results"]["bindings"]] == ["clonazepam"]
+    tree = _wrapper(served, XML, method).queryAndConvert()
+    assert [el.firstChild.data for el in tree.getElementsByTagName("uri")] == [str(OMSE["clonazepam"])]
+
+
+@pytest.mark.parametrize("fmt", [CSV, TSV])
+def test_sparqlwrapper_csv_and_tsv(served: RunningStore, fmt: str) -> None:
+    text = _wrapper(served, fmt).queryAndConvert().decode("utf-8")
+    if fmt == CSV:
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows == [["drug", "label"], [str(OMSE["clonazepam"]), "clonazepam"]]
+    else:  # TSV cells are SPARQL terms, quotes and all: no CSV-style unquoting
+        rows = [line.split("\t") for line in text.splitlines()]
+        assert rows == [["?drug", "?label"], [f"<{OMSE['clonazepam']}>", '"clonazepam"@en']]
+
+
+def test_post_query_body_and_ask(client: httpx.Client) -> None:
+    response = client.post(
+        "/sparql",
+        content=f"ASK {{ <{OMS_IRI}> <{OMS.hasTreatment}> <{OMSE['clonazepam']}> }}",
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+xml"},
+    )
+    assert response.status_code == 200
+    root = ET.fromstring(response.text)
+    assert root.find("{http://www.w3.org/2005/sparql-results#}boolean").text == "true"
+
+
+def test_construct_gives_turtle(client: httpx.Client, built: BuiltGraph) -> None:
+    # IRIs only: stores rewrite typed literals into canonical form (decision 14)
+    query = f"CONSTRUCT {{ <{OMS_IRI}> ?p ?o }} WHERE {{ <{OMS_IRI}> ?p ?o FILTER isIRI(?o) }}"
+    response = client.get("/sparql", params={"query": query}, headers={"Accept": "text/turtle"})
+    assert response.headers["content-type"].startswith("text/turtle")
+    graph = Graph().parse(data=response.text, format="turtle")
+    expected = Graph()
+    for s, p, o in built.graph.triples((OMS_IRI, None, None)):
+        if isinstance(o, URIRef):
+            expected.add((s, p, o))
+    assert len(graph) == len(expected) > 100
+    assert isomorphic(graph, expected)
+
+
+def test_every_competency_question_answers_as_in_process(served: RunningStore, built: BuiltGraph) -> None:
+    """The server is a SPARQL store like any other for the project's own client."""
+    for query in list_queries():
+        remote = run_remote_query(served.query_url, query, query.example)
+        local = run_query(built.graph, query, query.example)
+        assert remote.columns == local.columns, query.name
+        assert Counter(stored_rows(remote)) == Counter(stored_rows(local)), query.name
+
+
+@pytest.mark.parametrize(
+    ("request_args", "status", "words"),
+    [
+        ({"params": {"update": "DROP ALL"}}, 403, "read-only"),
+        (
+            {
+                "content": "DROP ALL",
+                "headers": {"Content-Type": "application/sparql-update"},
+                "method": "POST",
+            },
+            403,
+            "read-only",
+        ),
+        ({"params": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, 403, ""),
+        (
+            {"params": {"query": "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}},
+            403,
+            "SERVICE",
+        ),
+        ({"params": {"query": "SELECT * WHERE { ?s ?p }"}}, 400, ""),
+        ({"content": "x", "headers": {"Content-Type": "text/plain"}, "method": "POST"}, 400, "POST a SPARQL"),
+    ],
+)
+def test_refusals(client: httpx.Client, request_args: dict[str, object], status: int, words: str) -> None:
+    method = str(request_args.pop("method", "GET"))
+    response = client.request(method, "/sparql", **request_args)  # type: ignore[arg-type]
+    assert response.status_code == status, response.text
+    assert words in response.text
+    # nothing changed
+    count = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}).json()
+    assert int(count["results"]["bindings"][0]["n"]["value"]) > 10_000
+
+
+def test_bad_query_reaches_sparqlwrapper_as_bad_formed(served: RunningStore) -> None:
+    wrapper = SPARQLWrapper(served.query_url)
+    wrapper.setQuery("SELECT * WHERE { ?s ?p }")
+    wrapper.setReturnFormat(JSON)
+    with pytest.raises(QueryBadFormed):
+        wrapper.query()
+
+
+def test_browser_query_gets_a_table(client: httpx.Client) -> None:
+    response = client.post("/sparql", data={"query": FIRST_CHOICE}, headers={"Accept": BROWSER_ACCEPT})
+    assert response.headers["content-type"].startswith("text/html")
+    assert "1 row in" in response.text
+    assert 'href="/entity/clonazepam"' in response.text
+
+
+def test_service_description(client: httpx.Client, base: str) -> None:
+    response = client.get("/sparql", headers={"Accept": "text/turtle"})
+    graph = Graph().parse(data=response.text, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    assert (URIRef(f"{base}/sparql"), RDF.type, URIRef(sd + "Service")) in graph
+
+
+def test_slow_query_meets_the_time_limit(tmp_path: Path) -> None:
+    server = start_omskg(tmp_path, "--query-timeout", "1")
+    try:
+        base = server.query_url
+        slow = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        with httpx.Client(timeout=30) as http:
+            response = http.get(base, params={"query": slow})
+            assert response.status_code == 503
+            assert "1" in response.text
+            again = http.get(
+                base, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/json"}
+            )
+            assert json.loads(again.text) == {"head": {}, "boolean": True}
+    finally:
+        server.stop()
