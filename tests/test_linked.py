@@ -15,7 +15,7 @@ from omskg.errors import OmsError
 from omskg.hpo_linked import HPO_GRAPH, HPOA_COLUMNS, linked_lines
 from omskg.query import find_query, list_queries, run_query
 from omskg.store import CORE, HPO, core_store, open_store, run_store_query
-from test_endpoint import _rows
+from test_endpoint import stored_rows
 
 OBO = """\
 format-version: 1.2
@@ -153,7 +153,7 @@ def test_every_competency_question_answers_alike_from_the_store(built: BuiltGrap
         expected = run_query(built.graph, query, query.example)
         answer = run_store_query(store, query, query.example)
         assert answer.columns == expected.columns, query.name
-        assert Counter(_rows(answer)) == Counter(_rows(expected)), query.name
+        assert Counter(stored_rows(answer)) == Counter(stored_rows(expected)), query.name
 
 
 def test_query_a_store_on_disk(built: BuiltGraph, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
@@ -382,3 +382,57 @@ def test_slow_query_meets_the_time_limit(tmp_path: Path) -> None:
             assert json.loads(again.text) == {"head": {}, "boolean": True}
     finally:
         server.stop()
+
+
+def test_serves_a_store_with_its_linked_graph(tmp_path: Path, built: BuiltGraph) -> None:
+    """``--store``: pages from the store's core graph, SPARQL over every graph in it."""
+    import pyoxigraph as ox
+
+    from omskg.prefixes import HPO_GRAPH
+    from omskg.store import core_store
+
+    folder = tmp_path / "store"
+    store = ox.Store(str(folder))
+    core_store(built, store)
+    hpo = ox.NamedNode(str(HPO_GRAPH))
+    term = ox.NamedNode("http://purl.obolibrary.org/obo/HP_0001336")
+    store.add(ox.Quad(term, ox.NamedNode(str(RDFS.label)), ox.Literal("Myoclonus"), hpo))
+    store.flush()
+    del store
+    server = start_omskg(tmp_path, "--store", str(folder))
+    try:
+        base = server.query_url.removesuffix("/sparql")
+        with httpx.Client(base_url=base, timeout=30) as http:
+            assert "<h1>opsoclonus-myoclonus syndrome</h1>" in http.get("/entity/oms.html").text
+            query = f"SELECT ?g WHERE {{ GRAPH ?g {{ <{term.value}> ?p ?o }} }}"
+            answer = http.get("/sparql", params={"query": query}).json()
+            assert [b["g"]["value"] for b in answer["results"]["bindings"]] == [str(HPO_GRAPH)]
+    finally:
+        server.stop()
+
+
+def _closure(graph: Graph, node: URIRef) -> Graph:
+    """``node``'s triples both ways, and everything below its blank nodes."""
+    found = scbd(graph, node)
+    pending = [o for o in found.objects() if isinstance(o, BNode)]
+    while pending:
+        blank = pending.pop()
+        for s, p, o in graph.triples((blank, None, None)):
+            found.add((s, p, o))
+            if isinstance(o, BNode):
+                pending.append(o)
+    return found
+
+
+@pytest.mark.parametrize(("ending", "rdf_format"), [("ttl", "turtle"), ("jsonld", "json-ld")])
+def test_shape_iris_resolve_with_their_blank_nodes(
+    client: httpx.Client, root: Path, ending: str, rdf_format: str
+) -> None:
+    shapes = Graph().parse(root / "ontology" / "shapes" / "omskg-shapes.ttl")
+    shape = URIRef("https://w3id.org/omskg/shapes/S07-statement-structure")
+    response = client.get(f"/shapes/S07-statement-structure.{ending}")
+    assert response.status_code == 200
+    got = Graph().parse(data=response.text, format=rdf_format)
+    expected = _closure(shapes, shape)
+    assert any(isinstance(o, BNode) for o in expected.objects())
+    assert isomorphic(got, expected)

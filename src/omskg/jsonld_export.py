@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pyld import jsonld
-from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from omskg.errors import OmsError
@@ -63,7 +63,7 @@ def expanded(graph: Graph) -> list[JsonObject]:
     """The graph as expanded JSON-LD (what ``fromRdf`` gives), built directly from the triples."""
     nodes: dict[str, JsonObject] = {}
     for s, p, o in sorted(graph):
-        node = nodes.setdefault(str(s), {"@id": str(s)})
+        node = nodes.setdefault(_node_id(s), {"@id": _node_id(s)})
         if p == RDF.type and isinstance(o, URIRef):
             node.setdefault("@type", []).append(str(o))
         else:
@@ -71,10 +71,15 @@ def expanded(graph: Graph) -> list[JsonObject]:
     return [nodes[key] for key in sorted(nodes)]
 
 
+def _node_id(term: Node) -> str:
+    """An IRI, or a blank node's label as JSON-LD writes it (``_:b0``)."""
+    return f"_:{term}" if isinstance(term, BNode) else str(term)
+
+
 def _value(term: Node) -> JsonObject:
-    if isinstance(term, URIRef):
-        return {"@id": str(term)}
-    assert isinstance(term, Literal), f"blank nodes are not expected in the build: {term!r}"
+    if isinstance(term, URIRef | BNode):
+        return {"@id": _node_id(term)}
+    assert isinstance(term, Literal), f"not an RDF term: {term!r}"
     if term.language:
         return {"@value": str(term), "@language": term.language}
     if term.datatype and term.datatype != XSD.string:

@@ -217,7 +217,17 @@ class Site:
             )
         if isinstance(node, Literal):
             return Link(_literal_text(node))
-        return Link("(blank node)")
+        return Link(self._blank_text(node))
+
+    def _blank_text(self, node: Node, depth: int = 0) -> str:
+        """A blank node written out in brackets, Turtle-like: ``[path subject; min count 1]``."""
+        if depth > 3:
+            return "[…]"
+        parts = []
+        for prop, value in sorted(self.graph.predicate_objects(node), key=_text_pair):
+            shown = self._blank_text(value, depth + 1) if isinstance(value, BNode) else self.link(value).text
+            parts.append(f"{self.label(prop)} {shown}")
+        return "[" + "; ".join(parts) + "]"
 
     def exists(self, iri: str) -> bool:
         """True when the graph says anything with ``iri`` as subject or object."""

@@ -43,17 +43,20 @@ from starlette.staticfiles import StaticFiles
 
 from omskg.build import build_graph
 from omskg.conneg import choose
+from omskg.dataset import load_hcls_shapes
 from omskg.endpoint import prefix_header
 from omskg.errors import OmsError
-from omskg.export import to_ntriples
+from omskg.export import DESCRIPTION, to_ntriples
 from omskg.graph_view import kind_colours, neighbourhood_svg
 from omskg.jsonld_export import to_jsonld
 from omskg.ontology_docs import ontology_html
 from omskg.pages import BASE, Site
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, bind_parameters, list_queries, substitute_parameters
+from omskg.rdfio import read_graph
 from omskg.sparql_service import QueryService, QueryServiceError
 from omskg.store import open_store
+from omskg.validate import load_shapes
 
 #: Document formats of a resource, by file ending.
 DOCUMENTS = {
@@ -338,12 +341,24 @@ def serve(
         print(f"warning: listening on {host}, reachable from other machines", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="omskg-serve-") as scratch:
         graph, source = _served_data(store, Path(scratch))
-        site = Site(graph, sources=sources)
+        site = Site(page_graph(graph, release=store.parent if store else None), sources=sources)
         _ontology_docs()  # made once, before the first visitor waits for it
         service = QueryService(source, workers=workers, timeout=timeout)
         app = create_app(site, service)
         print(f"serving {len(graph)} triples at http://{host}:{port}/ (SPARQL: /sparql)", file=sys.stderr)
         uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def page_graph(graph: Graph, *, release: Path | None = None) -> Graph:
+    """What the pages show: ``graph``, the SHACL shapes (so ``/shapes/...`` IRIs resolve)
+    and, when ``release`` is a built release folder, its dataset description (``/dataset``,
+    ``/release/...``). The SPARQL endpoint answers over ``graph`` alone, as the stores do."""
+    pages = graph + load_shapes() + load_hcls_shapes()
+    description = release / DESCRIPTION if release else None
+    if description is not None and description.is_file():
+        pages += read_graph(description)
+    load_prefix_map().bind(pages)
+    return pages
 
 
 def _served_data(store: Path | None, scratch: Path) -> tuple[Graph, Path]:
