@@ -48,7 +48,7 @@ SHAPE_IDS = sorted(
     for s in SHAPES.subjects(RDF.type, SH.NodeShape)
     if re.search(r"/H\d\d-[a-z0-9-]+$", str(s))
 )
-RELEASE = "https://w3id.org/omskg/release/0.3.0"
+RELEASE = "https://w3id.org/omskg/release/0.4.0"
 GRAPH_FILES = ("omskg.nt", "omskg.ttl")
 SKOS_MAPPINGS = "skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch skos:relatedMatch"
 
@@ -119,7 +119,7 @@ def test_description_conforms_without_findings(description: Graph) -> None:
 def test_three_levels(description: Graph, files: dict[str, bytes]) -> None:
     summary, version = URIRef("https://w3id.org/omskg/dataset"), URIRef(RELEASE)
     assert description.value(version, DCTERMS.isVersionOf) == summary
-    assert description.value(version, PAV.version) == Literal("0.3.0")
+    assert description.value(version, PAV.version) == Literal("0.4.0")
     assert str(description.value(version, DCTERMS.issued)) == "2026-11-23"
     assert description.value(summary, PAV.version) is None
     assert description.value(summary, DCTERMS.issued) is None

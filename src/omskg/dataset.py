@@ -127,7 +127,7 @@ def load_release(root: Path | None = None) -> Release:
     """Read ``data/release.yaml``; raise :class:`DataError` naming what is missing or malformed.
 
     >>> load_release().version_iri
-    rdflib.term.URIRef('https://w3id.org/omskg/release/0.3.0')
+    rdflib.term.URIRef('https://w3id.org/omskg/release/0.4.0')
     """
     root = root or project_root()
     try:
