@@ -50,6 +50,19 @@ MAPPINGS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch,
 _SHOWN = {RDF.type, RDFS.label, DEFINITION, *SYNONYMS, *MAPPINGS}
 _STATEMENT_PARTS = {RDF.type, RDF.subject, RDF.predicate, RDF.object, OMS.hasEvidence, OMS.curationNote}
 _NAMES = (RDFS.label, DCTERMS.title, *SYNONYMS)
+# Names for the reused terms the graph states without a label of its own.
+_KNOWN_LABELS: dict[Node, str] = {
+    DEFINITION: "definition",
+    RDFS.label: "label",
+    DCTERMS.title: "title",
+    SKOS.exactMatch: "exact match",
+    SKOS.closeMatch: "close match",
+    SKOS.broadMatch: "broad match",
+    SKOS.narrowMatch: "narrow match",
+    SKOS.relatedMatch: "related match",
+    **{prop: f"{kind} synonym" for prop, kind in SYNONYMS.items() if prop.startswith(str(OBOINOWL))},
+    SKOS.hiddenLabel: "spelling seen in a source",
+}
 
 
 def local_path(iri: str) -> str | None:
@@ -203,6 +216,8 @@ class Site:
         """The node's label (or title), else its CURIE, else the IRI."""
         if node in self._labels:
             return self._labels[node]
+        if node in _KNOWN_LABELS:
+            return _KNOWN_LABELS[node]
         if isinstance(node, URIRef):
             return self.curie(str(node)) or str(node)
         return str(node)
@@ -253,7 +268,7 @@ class Site:
             synonyms=tuple(
                 (kind, str(value))
                 for prop, kind in SYNONYMS.items()
-                for value in _sorted_values(g.objects(node, prop))
+                for value in sorted(g.objects(node, prop), key=lambda v: (str(v).lower(), str(v)))
             ),
             mappings=tuple(
                 (self.label(prop), self.link(target))
