@@ -292,7 +292,7 @@ def test_cli_default_stem(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["diagram"]) == 0
-    folder = Path("dist") / "diagrams"
+    folder = Path("diagrams")
     assert capsys.readouterr().out.splitlines() == [str(folder / "oms.svg"), str(folder / "oms.png")]
     assert _svg_nodes(tmp_path / folder / "oms.svg") >= {"omse:oms", "oms:hasTreatment omse:ivig"}
 

@@ -1,20 +1,28 @@
 """Faults between the project and a SPARQL store, played by a scripted HTTP server on
-127.0.0.1: stalls, overload answers, dropped connections, broken bodies, capped rows.
+127.0.0.1: stalls, overload answers, dropped connections, broken bodies, capped rows;
+and a real Oxigraph server killed in the middle of a push.
 Each case ends in the complete, right answer or in one clear error."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import socket
+import threading
 import time
+import urllib.request
+from collections.abc import Callable
 from email.utils import formatdate
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from engines import Reply, ScriptedServer, Seen, free_port, results_json
-from omskg.endpoint import HttpPolicy, push_file, push_graph, remote_select
+from engines import Reply, ScriptedServer, Seen, free_port, results_json, start_oxigraph
+from omskg.endpoint import HttpPolicy, count_triples, push_file, push_graph, remote_select
 from omskg.errors import OmsError
 
 QUERY = "SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x"
@@ -196,8 +204,9 @@ def test_a_query_with_its_own_limit_is_sent_as_it_is() -> None:
 CREATED = Reply(201)
 
 
-def test_a_push_is_sent_again_after_503() -> None:
-    with ScriptedServer([Reply(503, headers={"Retry-After": "0"}), CREATED]) as server:
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_push_is_sent_again_after_429_or_503(status: int) -> None:
+    with ScriptedServer([Reply(status, headers={"Retry-After": "0"}), CREATED]) as server:
         pushed = push_graph(_graph(), server.url, policy=FAST)
         assert (pushed.triples, len(server.requests)) == (3, 2)
         first, second = server.requests
@@ -249,3 +258,135 @@ def test_a_file_that_does_not_parse_sends_nothing(tmp_path: Path) -> None:
         with pytest.raises(OmsError, match=r"broken.nq: not valid N-Quads: .*; nothing was pushed"):
             push_file(path, server.url, policy=FAST)
         assert server.requests == []
+
+
+def test_a_store_that_never_reads_the_push_ends_in_a_timeout(tmp_path: Path) -> None:
+    """The connection is taken (by the kernel) but nobody reads: the body cannot be sent."""
+    path = _ntriples(tmp_path / "big.nt", "x", 100_000)  # more than the socket buffers hold
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # listens, never accepts
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/store"
+        started = time.monotonic()
+        with pytest.raises(OmsError, match=r"ended without an answer \(no answer in time\)"):
+            push_file(path, url, graph_iri="http://example.org/g", policy=HttpPolicy(timeout=1))
+        assert time.monotonic() - started < 10
+
+
+# --- a real store killed in the middle of a push ------------------------------------------
+
+
+GRAPH = "http://example.org/pushed"
+
+
+def _ntriples(path: Path, tag: str, count: int) -> Path:
+    lines = (f'<http://example.org/s{i}> <http://example.org/p{i % 7}> "{tag} {i}" .\n' for i in range(count))
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def _triples(path: Path) -> set[ox.Triple]:
+    return set(ox.parse(path=path, format=ox.RdfFormat.N_TRIPLES))
+
+
+def _stored(gsp_url: str) -> set[ox.Triple]:
+    """The triples the store holds in GRAPH, read back through the Graph Store Protocol."""
+    request = urllib.request.Request(f"{gsp_url}?graph={GRAPH}", headers={"Accept": "application/n-triples"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return set(ox.parse(response.read(), ox.RdfFormat.N_TRIPLES))
+
+
+def _body_sent(size: int) -> int | None:
+    """How far this process has read the spooled body of ``size`` bytes of a running push
+    (an unlinked temporary file, read block by block into the socket); None before it exists."""
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").endswith(" (deleted)") and (
+                os.stat(f"/proc/self/fd/{fd}").st_size == size
+            ):
+                with open(f"/proc/self/fdinfo/{fd}", encoding="ascii") as info:
+                    return next(int(line.split()[1]) for line in info if line.startswith("pos:"))
+        except OSError:  # closed meanwhile
+            continue
+    return None
+
+
+def _push_in_background(path: Path, gsp_url: str) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def push() -> None:
+        try:
+            push_file(path, gsp_url, graph_iri=GRAPH, policy=HttpPolicy(timeout=60))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=push)
+    thread.start()
+    return thread, errors
+
+
+def _unread(port: int) -> int | None:
+    """Bytes on the way to or from the server on ``port`` of 127.0.0.1 that no one has read yet
+    (send and receive queues of both ends, from /proc/net/tcp); None without a connection."""
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        rows = [line.split() for line in table][1:]
+    queued = [
+        sum(int(part, 16) for part in row[4].split(":"))
+        for row in rows
+        if row[3] == "01" and port in (int(row[1].split(":")[1], 16), int(row[2].split(":")[1], 16))
+    ]
+    return sum(queued) if queued else None
+
+
+def _kill_when(moment: Callable[[], bool], store_pid: int, thread: threading.Thread) -> None:
+    """SIGKILL the store as soon as ``moment()`` holds; the push must still be running."""
+    while not moment():
+        assert thread.is_alive(), "the push ended before the moment came"
+        time.sleep(0.001)
+    os.kill(store_pid, signal.SIGKILL)
+
+
+def test_a_store_killed_mid_push_holds_the_old_or_the_new_graph_never_a_mix(tmp_path: Path) -> None:
+    old_path = _ntriples(tmp_path / "old.nt", "old", 1_000)
+    new_path = _ntriples(tmp_path / "new.nt", "new", 100_000)
+    old, new = _triples(old_path), _triples(new_path)
+    store = start_oxigraph(tmp_path)
+    try:
+        push_file(old_path, store.gsp_url, graph_iri=GRAPH)
+        assert _stored(store.gsp_url) == old
+
+        # killed while the body streams in: only the old graph can be there
+        size = new_path.stat().st_size
+        sent: list[int] = []
+
+        def streaming() -> bool:
+            sent.append(_body_sent(size) or 0)
+            return sent[-1] >= 1 << 20
+
+        thread, errors = _push_in_background(new_path, store.gsp_url)
+        _kill_when(streaming, store.pid, thread)
+        assert sent[-1] < size  # so the store cannot have had the whole body
+        thread.join(120)
+        assert [type(e) for e in errors] == [OmsError]
+        assert re.fullmatch(
+            rf"pushing graph <{GRAPH}> to {re.escape(store.gsp_url)} ended without an answer \((.+)\): "
+            "the store may or may not have replaced it; the push is idempotent, so run it again",
+            str(errors[0]),
+        ), errors[0]
+        store.process.wait()
+        store = start_oxigraph(tmp_path)  # on the same data folder
+        assert _stored(store.gsp_url) == old
+
+        # killed once the store has read the whole body, while it stores it: old or new, whole
+        port = urlsplit(store.gsp_url).port or 80
+        thread, errors = _push_in_background(new_path, store.gsp_url)
+        _kill_when(lambda: _body_sent(size) == size and _unread(port) == 0, store.pid, thread)
+        thread.join(120)
+        store.process.wait()
+        store = start_oxigraph(tmp_path)
+        assert _stored(store.gsp_url) in (old, new)
+
+        # running the push again gives the new graph, each triple once
+        (pushed,) = push_file(new_path, store.gsp_url, graph_iri=GRAPH)
+        assert _stored(store.gsp_url) == new
+        assert count_triples(store.query_url, GRAPH) == pushed.triples == len(new)
+    finally:
+        store.stop()

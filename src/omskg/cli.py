@@ -22,8 +22,8 @@ from omskg.diff import report as diff_report
 from omskg.endpoint import HttpPolicy, count_triples, push_file, push_graph, run_remote_query, store_urls
 from omskg.errors import DataError, OmsError
 from omskg.evidence import verify_evidence
-from omskg.export import write_dist
-from omskg.fileio import write_files_atomically
+from omskg.export import DESCRIPTION, write_dist
+from omskg.fileio import replaced_folder, write_files_atomically
 from omskg.linked_reports import linked_report_files
 from omskg.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
 from omskg.ontology_docs import ONTOLOGY_DOCS, ontology_html
@@ -39,8 +39,9 @@ from omskg.query import (
     run_query,
 )
 from omskg.rdfio import read_graph
+from omskg.sparql_service import run_isolated_query
 from omskg.stats import compute_stats
-from omskg.store import build_store, core_store, load_linked, open_store, run_store_query
+from omskg.store import build_store, core_store, load_linked, open_store
 from omskg.validate import validate
 
 
@@ -71,18 +72,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(report.text())
         print(f"not written: {args.out} keeps its previous content", file=sys.stderr)
         return 1
-    reports: dict[str, str] = {}
-    if not args.no_link:
-        store = Path(args.out) / "store"
-        progress(f"converting the HPO annotations and loading them with the graph into {store}/")
-        build_store(store, built)
-        progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
-        reports = linked_report_files(open_store(store))
-    progress(f"writing exports into {args.out}/")
-    extra = {**reports, ONTOLOGY_DOCS: ontology_html()}
-    sizes = write_dist(built, Path(args.out), validation_text=report.text(), extra=extra)
+    out = Path(args.out)
+    with replaced_folder(out, marker=DESCRIPTION) as release:  # the release swapped in whole
+        reports: dict[str, str] = {}
+        if not args.no_link:
+            progress(f"converting the HPO annotations and loading them with the graph into {out}/store/")
+            build_store(release / "store", built)
+            progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
+            reports = linked_report_files(open_store(release / "store"))
+        progress(f"writing exports into {out}/")
+        extra = {**reports, ONTOLOGY_DOCS: ontology_html()}
+        sizes = write_dist(built, release, validation_text=report.text(), extra=extra)
     progress("done")
-    for line in _size_lines(sizes, Path(args.out)):
+    for line in _size_lines({out / path.relative_to(release): n for path, n in sizes.items()}, out):
         print(line)
     return 0
 
@@ -126,8 +128,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     query = find_query(args.query)
     if args.endpoint:
         table = _remote_table(args, query, params)
-    elif args.store:
-        table = run_store_query(open_store(Path(args.store)), query, params)
+    elif args.store:  # a worker process answers, under --timeout: pyoxigraph can crash or run for ever
+        table = run_isolated_query(Path(args.store), query, params, timeout=args.timeout)
     else:
         table = run_query(_build().graph, query, params)
     sys.stdout.write(format_table(table, args.format))
@@ -228,7 +230,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_diagram(args: argparse.Namespace) -> int:
     entity = entity_iri(args.condition)
-    stem = Path(args.out) if args.out else Path("dist") / "diagrams" / local_name(entity)
+    stem = Path(args.out) if args.out else Path("diagrams") / local_name(entity)
     for path in render(to_dot(_build().graph, entity), stem, formats=args.format or DIAGRAM_FORMATS):
         print(path)
     return 0
@@ -288,7 +290,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="with --endpoint: let SERVICE/FROM reach this endpoint (repeatable)",
     )
-    query.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
+    query.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="with --endpoint or --store: seconds to wait (60)",
+    )
     query.set_defaults(func=cmd_query)
     push = sub.add_parser("push", help="replace the core graph in a SPARQL store (Graph Store Protocol)")
     push.add_argument("url", help="the store's base URL or its Graph Store Protocol URL (Oxigraph: /store)")
@@ -341,7 +349,7 @@ def parser() -> argparse.ArgumentParser:
     diagram.add_argument(
         "condition", nargs="?", default=DEFAULT_CONDITION, help="CURIE or IRI of the entity (omse:oms)"
     )
-    diagram.add_argument("--out", metavar="STEM", help="write STEM.svg, STEM.png (dist/diagrams/<name>)")
+    diagram.add_argument("--out", metavar="STEM", help="write STEM.svg, STEM.png (diagrams/<name>)")
     diagram.add_argument(
         "--format", action="append", choices=DIAGRAM_FORMATS, help="svg or png (repeatable; default both)"
     )

@@ -56,6 +56,7 @@ from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from omskg.errors import OmsError
+from omskg.input_limits import check_rdf_file
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, Table, bind_parameters, substitute_parameters
 from omskg.rdfio import lexical_forms_kept
@@ -214,6 +215,7 @@ def push_file(
         raise OmsError(f"{path}: unknown RDF file suffix; use .nt, .nq or another RDF suffix (.gz allowed)")
     if not path.is_file():
         raise OmsError(f"{path}: no such file")
+    check_rdf_file(path, fmt.media_type)  # pyoxigraph crashes on deep nesting, expands entities
     with path.open("rb") as raw, gzip.open(raw) if path.suffix == ".gz" else nullcontext(raw) as stream:
         try:
             quads = ox.parse(cast(IO[bytes], stream), fmt)

@@ -30,7 +30,7 @@ from rdflib.term import Node
 from omskg.errors import OmsError
 from omskg.paths import project_root
 from omskg.prefixes import load_prefix_map
-from omskg.sparql_guard import check_query
+from omskg.sparql_guard import MAX_QUERY_CHARS, check_query, check_shape
 
 _PARAM = re.compile(r"\?(_[A-Za-z0-9_]+)")
 _HEADER = re.compile(r"^#\+\s*(\w+):\s*(.*)$")
@@ -59,8 +59,15 @@ class Table:
 
 
 def read_query(path: Path) -> NamedQuery:
-    """Parse a ``.rq`` file and its ``#+`` header."""
-    text = path.read_text(encoding="utf-8")
+    """Parse a ``.rq`` file and its ``#+`` header; a file longer than
+    :data:`~omskg.sparql_guard.MAX_QUERY_CHARS` characters is refused without reading the rest."""
+    with path.open(encoding="utf-8") as handle:
+        text = handle.read(MAX_QUERY_CHARS + 1)
+    if len(text) > MAX_QUERY_CHARS:
+        raise OmsError(
+            f"{path}: longer than {MAX_QUERY_CHARS:,} characters, the limit for a query; "
+            "shorten it or split it into several queries"
+        )
     header: dict[str, str] = {}
     for line in text.splitlines():
         match = _HEADER.match(line.strip())
@@ -131,18 +138,36 @@ def bind_parameters(query: NamedQuery, params: dict[str, str]) -> dict[str, URIR
 
 
 def run_query(graph: Graph, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
-    """Run ``query`` over ``graph`` with ``params`` bound; every declared parameter is required."""
+    """Run ``query`` over ``graph`` with ``params`` bound; every declared parameter is required.
+
+    Its length and nesting are checked before rdflib parses it
+    (:func:`omskg.sparql_guard.check_shape`), and it may not reach beyond the project's
+    graphs (:func:`omskg.sparql_guard.check_query`).
+    """
     bindings = bind_parameters(query, params or {})
+    check_shape(query.text)
     prefixes = load_prefix_map()
     try:
         prepared = prepareQuery(query.text, initNs=prefixes.uri_prefixes)
+    except RecursionError:
+        raise _out_of_stack(query) from None
     except Exception as exc:  # rdflib raises pyparsing errors of several kinds
         raise OmsError(f"{query.path}: not valid SPARQL: {str(exc).splitlines()[0]}") from None
     check_query(query.text)  # no SERVICE, LOAD or FROM beyond the project's graphs
-    result: Result = graph.query(prepared, initBindings=bindings)
-    columns = tuple(str(v) for v in (result.vars or []))
-    rows = tuple(tuple(row) for row in result)  # type: ignore[arg-type]
+    try:
+        result: Result = graph.query(prepared, initBindings=bindings)
+        columns = tuple(str(v) for v in (result.vars or []))
+        rows = tuple(tuple(row) for row in result)  # type: ignore[arg-type]
+    except RecursionError:
+        raise _out_of_stack(query) from None
     return Table(columns, rows)
+
+
+def _out_of_stack(query: NamedQuery) -> OmsError:
+    return OmsError(
+        f"{query.path}: rdflib ran out of stack on this query (deep nesting, or a long chain of "
+        "UNION, OPTIONAL, triple patterns or operators); simplify it or split it"
+    )
 
 
 def cell(term: Node | None) -> str:

@@ -5,6 +5,10 @@ rdflib rewrites typed literals into a canonical lexical form when it builds them
 ``7``), unless ``rdflib.NORMALIZE_LITERALS`` is off. The project keeps what the
 data says, byte for byte, so every parse it does runs inside
 :func:`lexical_forms_kept`.
+
+:func:`read_graph` is the one reader of RDF files a user can supply (``omskg diff``,
+a release's dataset description): it checks them with :mod:`omskg.input_limits`
+before rdflib sees them, and refuses IRIs left relative.
 """
 
 from __future__ import annotations
@@ -12,13 +16,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import rdflib
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from omskg.errors import OmsError
+from omskg.input_limits import (
+    NESTING_ENV,
+    RDF_BYTES_ENV,
+    InputRefused,
+    Limit,
+    check_jsonld_contexts,
+    check_rdfxml,
+    check_turtle_nesting,
+    decode_utf8,
+    limit,
+    line_of,
+    load_json,
+    read_limited,
+)
 
-# File suffix -> rdflib parser name. RDF/XML is read only from the project's own exports.
+# File suffix -> rdflib parser name.
 FORMATS = {
     ".ttl": "turtle",
     ".nt": "nt",
@@ -27,6 +47,11 @@ FORMATS = {
     ".jsonld": "json-ld",
     ".rdf": "xml",
 }
+
+# The base every file is parsed against, so that an IRI left relative can be found and
+# refused (rdflib would otherwise resolve it against the file's own file:// IRI). The
+# .invalid top-level domain is reserved and never names a real host (RFC 2606).
+NO_BASE = "https://omskg.invalid/no-base/"
 
 
 @contextmanager
@@ -48,21 +73,64 @@ def lexical_forms_kept() -> Iterator[None]:
         rdflib.NORMALIZE_LITERALS = saved
 
 
-def read_graph(path: Path) -> Graph:
-    """Parse an RDF file (format from its suffix) into one graph: the union of its named graphs."""
+def read_graph(path: Path, *, max_bytes: int | None = None, max_depth: int | None = None) -> Graph:
+    """Parse an RDF file (format from its suffix) into one graph: the union of its named graphs.
+
+    The file may come from anyone, so it is checked before rdflib sees it (see
+    :mod:`omskg.input_limits`): at most ``max_bytes`` of UTF-8, brackets, JSON arrays and
+    objects or XML elements nested at most ``max_depth`` deep, no DOCTYPE or ENTITY in
+    RDF/XML, no JSON-LD context loaded from elsewhere. A relative IRI must have a base
+    declared in the file; it is never resolved against the file's location. Each refusal
+    is an :class:`~omskg.input_limits.InputRefused` naming the file and line.
+    """
     fmt = FORMATS.get(path.suffix)
     if fmt is None:
         raise OmsError(f"{path}: unknown RDF file suffix; use one of {', '.join(sorted(FORMATS))}")
     if not path.is_file():
         raise OmsError(f"{path}: no such file")
+    name = str(path)
+    text = decode_utf8(
+        read_limited(path, name, limit(max_bytes, RDF_BYTES_ENV, "max_bytes"), "RDF input"), name
+    )
+    data = _checked(text, fmt, name, limit(max_depth, NESTING_ENV, "max_depth"))
     dataset = Dataset(default_union=True)
     try:
         with lexical_forms_kept():
-            dataset.parse(path, format=fmt)
+            dataset.parse(data=data, format=fmt, publicID=NO_BASE)
     except Exception as exc:  # parsers raise many kinds; report the file and the first line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise OmsError(f"{path}: not valid {fmt}: {first}") from None
     graph = Graph()
-    for s, p, o, _ in dataset.quads():
-        graph.add((s, p, o))
+    for quad in dataset.quads((None, None, None, None)):
+        _refuse_relative(quad, text, name)
+        graph.add(quad[:3])
     return graph
+
+
+def _checked(text: str, fmt: str, name: str, max_depth: Limit) -> Any:
+    """What rdflib is given to parse, once the checks of its syntax pass: the text, or
+    for JSON-LD the parsed document (so that rdflib need not parse it again)."""
+    if fmt == "json-ld":
+        document = load_json(text, name, max_depth)
+        check_jsonld_contexts(document, text, name)
+        return document
+    if fmt == "xml":
+        check_rdfxml(text, name, max_depth)
+    else:
+        check_turtle_nesting(text, name, max_depth)
+    return text
+
+
+def _refuse_relative(quad: tuple[Node | None, ...], text: str, name: str) -> None:
+    """Refuse a quad with an IRI (or datatype IRI) resolved against :data:`NO_BASE`."""
+    for term in quad:
+        iri = term.datatype if isinstance(term, Literal) else term
+        if isinstance(iri, URIRef) and iri.startswith(NO_BASE):
+            relative = iri[len(NO_BASE) :]
+            raise InputRefused(
+                name,
+                line_of(text, f"<{relative}>") or line_of(text, f'"{relative}"'),
+                f"the relative IRI <{relative}> has no base to resolve against, and omskg does not use "
+                "the file's location; write the IRI in full or declare an absolute base "
+                "(@base in Turtle, TriG or a JSON-LD context, xml:base in RDF/XML)",
+            )

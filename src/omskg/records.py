@@ -13,6 +13,16 @@ from typing import Any
 import yaml
 
 from omskg.errors import DataError, Problem
+from omskg.input_limits import (
+    DEFAULTS,
+    NESTING_ENV,
+    YAML_BYTES_ENV,
+    InputRefused,
+    Limit,
+    decode_utf8,
+    limit,
+    read_limited,
+)
 
 # A statement with this predicate and no `value` states the subject's own definition.
 DEFINITION = "IAO:0000115"
@@ -26,9 +36,41 @@ class Located(dict[str, Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader whose mappings are :class:`Located`."""
+    """A safe loader whose mappings are :class:`Located`, refusing aliases and deep nesting.
+
+    An alias (``*name``) repeats a node without copying it, so a few lines of them can
+    stand for billions of values ("billion laughs") once anything walks the result; the
+    curated data has no use for them. Composing recurses once per level, so the depth is
+    bounded too.
+    """
 
     source_name = ""
+    max_depth = Limit(DEFAULTS[NESTING_ENV], NESTING_ENV, "max_depth")
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.check_event()  # makes the next event current without taking it
+        event: yaml.Event = self.current_event
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent):
+            raise InputRefused(
+                self.source_name,
+                line,
+                f"the YAML alias *{event.anchor} is refused, since aliases can make a small file expand "
+                "without bound; write the value out",
+            )
+        self._depth += 1
+        try:
+            if self._depth > self.max_depth.value:
+                raise InputRefused(
+                    self.source_name,
+                    line,
+                    f"YAML collections nest deeper than the limit of {self.max_depth.value} levels; "
+                    f"{self.max_depth.hint()}",
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> Located:
@@ -41,12 +83,24 @@ def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> Located:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_located)
 
 
-def read_yaml_list(path: Path, name: str) -> list[Located]:
-    """Parse ``path`` as a YAML list of mappings; ``name`` is the path shown in errors."""
-    loader = _LineLoader(path.read_text(encoding="utf-8"))
-    loader.source_name = name
+def read_yaml_list(
+    path: Path, name: str, *, max_bytes: int | None = None, max_depth: int | None = None
+) -> list[Located]:
+    """Parse ``path`` as a YAML list of mappings; ``name`` is the path shown in errors.
+
+    A file over ``max_bytes``, not UTF-8, with an alias or with collections nested deeper
+    than ``max_depth`` is refused (see :mod:`omskg.input_limits` for the defaults).
+    """
+    size, depth = limit(max_bytes, YAML_BYTES_ENV, "max_bytes"), limit(max_depth, NESTING_ENV, "max_depth")
+    try:
+        loader = _LineLoader(decode_utf8(read_limited(path, name, size, "a curated YAML file"), name))
+    except InputRefused as exc:
+        raise DataError([Problem(name, exc.line, "", exc.message)]) from None
+    loader.source_name, loader.max_depth = name, depth
     try:
         data = loader.get_single_data()
+    except InputRefused as exc:
+        raise DataError([Problem(name, exc.line, "", exc.message)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -9,10 +9,12 @@ too long is stopped by killing its worker, and one that crashes its worker (a st
 overflow in a parser, memory exhausted) takes only that worker down; a fresh worker takes
 its place and the caller gets an error that says what happened.
 
-Before evaluating, a worker refuses updates, ``SERVICE`` and ``LOAD`` (pyoxigraph would
-make the HTTP request), and ``FROM`` / ``FROM NAMED`` outside the project's graphs, and
-picks the response format from the ``Accept`` header (:func:`omskg.conneg.choose`).
-Queries may use the project's prefixes without declaring them, as ``omskg query`` does.
+Before evaluating, a worker refuses texts longer or more deeply nested than
+:func:`omskg.sparql_guard.check_shape` allows (before any parser reads them), updates,
+``SERVICE`` and ``LOAD`` (pyoxigraph would make the HTTP request), and ``FROM`` /
+``FROM NAMED`` outside the project's graphs, and picks the response format from the
+``Accept`` header (:func:`omskg.conneg.choose`). Queries may use the project's prefixes
+without declaring them, as ``omskg query`` does.
 
 The dataset is that of :func:`omskg.store.run_store_query`: the default graph is the
 union of all graphs, unless the query names its own (``FROM``) or the request does
@@ -46,8 +48,9 @@ from rdflib.plugins.sparql.parser import parseQuery
 from omskg.conneg import choose
 from omskg.errors import OmsError
 from omskg.prefixes import load_prefix_map
-from omskg.sparql_guard import PROJECT_GRAPHS, outward_references, parse_request
-from omskg.store import open_store
+from omskg.query import NamedQuery, Table, bind_parameters, substitute_parameters
+from omskg.sparql_guard import PROJECT_GRAPHS, check_shape, outward_references, parse_request
+from omskg.store import open_store, solutions_table
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -93,7 +96,8 @@ class QueryRefused(QueryServiceError):
 
 
 class QuerySyntaxError(QueryServiceError):
-    """Not valid SPARQL (or a graph IRI of the request that is no IRI)."""
+    """Not valid SPARQL, longer or more deeply nested than
+    :func:`~omskg.sparql_guard.check_shape` allows, or a graph IRI of the request that is no IRI."""
 
     status = 400
 
@@ -334,6 +338,41 @@ class QueryService:
         )
 
 
+def run_isolated_query(
+    source: Path, query: NamedQuery, params: dict[str, str] | None = None, *, timeout: float = 60.0
+) -> Table:
+    """The answer :func:`omskg.store.run_store_query` gives, computed in a worker process over
+    ``source`` (a store folder or an RDF file) and stopped after ``timeout`` seconds.
+
+    For query files that are not the project's own: pyoxigraph cannot be interrupted while
+    it evaluates, and a long chain of patterns or operators (10,000 objects after one
+    predicate) overflows its stack, which kills the process running it; here that is the
+    worker. Starting the worker costs about a second.
+    """
+    text = substitute_parameters(query.text, bind_parameters(query, params or {}))
+    with QueryService(source, timeout=timeout) as service:
+        try:
+            answer = service.answer(text, accept="application/sparql-results+json")
+        except QueryTimeout:
+            raise OmsError(
+                f"{query.path}: stopped after {timeout:g} s, the time limit; narrow the query or add "
+                "LIMIT, or allow more time (--timeout)"
+            ) from None
+        except NotAcceptable:
+            raise OmsError(f"{query.path}: only SELECT queries give a table") from None
+        except WorkerDied:
+            raise OmsError(
+                f"{query.path}: the worker process running the query died (pyoxigraph overflows its "
+                "stack on long chains of patterns, UNION or operators); simplify the query"
+            ) from None
+        except QueryServiceError as exc:
+            raise OmsError(f"{query.path}: {exc}") from None
+    solutions = ox.parse_query_results(answer.body, ox.QueryResultsFormat.JSON)
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise OmsError(f"{query.path}: only SELECT queries give a table")
+    return solutions_table(solutions)
+
+
 class _Broken(Exception):
     """A worker that cannot be used again; ``taken``: whether it had taken the query."""
 
@@ -360,7 +399,8 @@ class _Worker:
                 ],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,  # a Ctrl-C in the terminal reaches only the server, which closes the pool
+                # a Ctrl-C in the terminal reaches only the server, which closes the pool
+                start_new_session=True,
             )
         except BaseException:
             ours.close()
@@ -540,7 +580,12 @@ def _serve(sock: socket.socket, store: ox.Store, max_bytes: int) -> None:
 
 
 def _query_form(text: str) -> str:
-    """``SelectQuery``, ``AskQuery``, ``ConstructQuery`` or ``DescribeQuery``; refuses updates."""
+    """``SelectQuery``, ``AskQuery``, ``ConstructQuery`` or ``DescribeQuery``; refuses updates,
+    and texts too long or too deeply nested for the parsers (before any of them runs)."""
+    try:
+        check_shape(text)
+    except OmsError as exc:
+        raise QuerySyntaxError(str(exc)) from None
     try:
         units = parse_request(text)
     except OmsError:

@@ -28,7 +28,7 @@ from rdflib.term import Node
 
 from omskg.build import BuiltGraph
 from omskg.errors import OmsError
-from omskg.fileio import atomic_writer
+from omskg.fileio import atomic_writer, new_folder
 from omskg.hpo_linked import LinkedSummary
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, Table, bind_parameters, substitute_parameters
@@ -58,7 +58,7 @@ def build_store(
     interrupted run leaves the previous store as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    fresh = new_folder(path.parent, f".{path.name}.")
     try:
         store = core_store(built, ox.Store(str(fresh)))
         summary = load_linked(store, keep=keep, progress=progress)
@@ -87,7 +87,11 @@ def run_store_query(store: ox.Store, query: NamedQuery, params: dict[str, str] |
     """Run a named query over the union of the store's graphs, with ``params`` bound.
 
     Parameters are written in as terms (:func:`omskg.query.substitute_parameters`):
-    pyoxigraph's own ``substitutions`` accept only projected variables.
+    pyoxigraph's own ``substitutions`` accept only projected variables. The text is
+    checked first (:func:`omskg.sparql_guard.check_query`), but pyoxigraph then runs in
+    this process with no time limit, and a long chain of patterns or operators overflows
+    its stack, which kills the process: a query that is not the project's own should go
+    through :func:`omskg.sparql_service.run_isolated_query`.
     """
     bindings = bind_parameters(query, params or {})
     check_query(query.text)
@@ -101,8 +105,13 @@ def run_store_query(store: ox.Store, query: NamedQuery, params: dict[str, str] |
         raise OmsError(f"{query.path}: not valid SPARQL: {exc}") from None
     if not isinstance(answer, ox.QuerySolutions):
         raise OmsError(f"{query.path}: only SELECT queries give a table")
-    columns = tuple(v.value for v in answer.variables)
-    rows = tuple(tuple(to_rdflib(solution[c]) for c in columns) for solution in answer)
+    return solutions_table(answer)
+
+
+def solutions_table(solutions: ox.QuerySolutions) -> Table:
+    """The table of pyoxigraph's solutions, with rdflib terms."""
+    columns = tuple(v.value for v in solutions.variables)
+    rows = tuple(tuple(to_rdflib(solution[c]) for c in columns) for solution in solutions)
     return Table(columns, rows)
 
 

@@ -1,0 +1,314 @@
+"""Limits and checks for input a user can supply, applied before any parser sees it.
+
+RDF and YAML parsers have traps that a contributed file can spring: rdflib fetches a
+JSON-LD ``@context`` named by URL (and reads a relative one from the file's folder);
+RDF/XML entities expand without bound (a 1 kB "billion laughs" kept rdflib busy for
+more than ten minutes, and pyoxigraph built a 3 GB literal from it); rdflib's parsers
+recurse once per bracket, and pyoxigraph ends the whole process with a stack overflow
+on some 20,000 nested RDF 1.2 triple terms; PyYAML's aliases turn a small file into an
+exponentially large structure. Each check here reads the text once, linearly, and
+raises :class:`InputRefused` naming the file, the line and what to do.
+
+Limits are keyword options of the readers; when an option is not given, the
+environment variable named below, else the default, applies:
+
+* ``OMSKG_MAX_RDF_BYTES`` (200,000,000): the size of an RDF file;
+* ``OMSKG_MAX_YAML_BYTES`` (1,000,000): the size of a curated YAML file (PyYAML reads
+  some 100 kB a second, and the largest curated file is under 40 kB);
+* ``OMSKG_MAX_NESTING`` (64): how deep brackets (Turtle, TriG, N-Triples, N-Quads),
+  arrays and objects (JSON-LD), elements (RDF/XML) or collections (YAML) may nest.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+from omskg.errors import OmsError
+
+RDF_BYTES_ENV = "OMSKG_MAX_RDF_BYTES"
+YAML_BYTES_ENV = "OMSKG_MAX_YAML_BYTES"
+NESTING_ENV = "OMSKG_MAX_NESTING"
+DEFAULTS = {RDF_BYTES_ENV: 200_000_000, YAML_BYTES_ENV: 1_000_000, NESTING_ENV: 64}
+
+
+class InputRefused(OmsError):
+    """Input refused before parsing: the file, the line when known, and why."""
+
+    def __init__(self, name: str, line: int | None, message: str) -> None:
+        self.name, self.line, self.message = name, line, message
+        super().__init__(f"{name}:{line}: {message}" if line else f"{name}: {message}")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit's value and how a person raises it (environment variable and option name)."""
+
+    value: int
+    env: str
+    option: str
+
+    def hint(self) -> str:
+        return f"if you trust the file, raise the limit with {self.env} or the {self.option} option"
+
+
+def limit(value: int | None, env: str, option: str) -> Limit:
+    """``value`` if given, else the whole number in the environment variable ``env``,
+    else the default of ``env`` (see :data:`DEFAULTS`)."""
+    if value is None:
+        raw = os.environ.get(env, "").strip()
+        try:
+            value = int(raw) if raw else DEFAULTS[env]
+        except ValueError:
+            raise OmsError(
+                f"{env}={raw!r} is not a whole number; set it to a limit such as {DEFAULTS[env]}"
+            ) from None
+    if value < 1:
+        raise OmsError(f"the limit {option}={value} must be at least 1")
+    return Limit(value, env, option)
+
+
+def _line(text: str | bytes, offset: int) -> int:
+    if isinstance(text, str):
+        return text.count("\n", 0, offset) + 1
+    return text.count(b"\n", 0, offset) + 1
+
+
+def read_limited(path: Path, name: str, max_bytes: Limit, what: str) -> bytes:
+    """The bytes of ``path`` (decompressed when its name ends in ``.gz``), refused when
+    there are more than ``max_bytes``; the line named is where the limit is passed."""
+    chunks: list[bytes] = []
+    total = lines = 0
+    with path.open("rb") as raw, gzip.open(raw) if path.suffix == ".gz" else nullcontext(raw) as stream:
+        while chunk := cast(IO[bytes], stream).read(1 << 20):
+            if total + len(chunk) > max_bytes.value:
+                raise InputRefused(
+                    name,
+                    lines + chunk.count(b"\n", 0, max_bytes.value - total) + 1,
+                    f"the file holds more than {max_bytes.value:,} bytes, the limit for {what}, and passes "
+                    f"it on this line; {max_bytes.hint()}",
+                )
+            chunks.append(chunk)
+            total += len(chunk)
+            lines += chunk.count(b"\n")
+    return b"".join(chunks)
+
+
+def decode_utf8(data: bytes, name: str) -> str:
+    """``data`` as text (a byte order mark is dropped), refused when it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputRefused(
+            name,
+            _line(data, exc.start),
+            f"byte {exc.object[exc.start]:#04x} is not UTF-8; save the file as UTF-8",
+        ) from None
+
+
+def _too_deep(
+    name: str, text: str, offset: int, max_depth: Limit, what: str, first_line: int = 1
+) -> InputRefused:
+    return InputRefused(
+        name,
+        _line(text, offset) + first_line - 1,
+        f"{what} nest deeper than the limit of {max_depth.value} levels; {max_depth.hint()}",
+    )
+
+
+# Turtle, TriG, N-Triples and N-Quads: strings (long ones first), IRIs and comments are
+# skipped whole, so a bracket inside them does not count; `\` escapes one character of a
+# prefixed name. `[`, `(`, `{` and RDF 1.2's `<<` open a level. An unterminated long
+# string runs to the end, so no string is scanned twice.
+_TURTLE_TOKEN = re.compile(
+    r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*+(?:"""|\Z)'
+    r"|'''(?:(?:'|'')?(?:[^'\\]|\\.))*+(?:'''|\Z)"
+    r'|"(?:[^"\\\n\r]|\\.)*+"'
+    r"|'(?:[^'\\\n\r]|\\.)*+'"
+    r'|<(?:[^<>"{}|^`\\\x00-\x20]|\\[uU][0-9A-Fa-f]+)*+>'
+    r"|\#[^\n\r]*+"
+    r"|\\."
+    r"|<<|>>|[\[\](){}]",
+    re.DOTALL,
+)
+_TURTLE_OPEN = frozenset({"[", "(", "{", "<<"})
+_TURTLE_CLOSE = frozenset({"]", ")", "}", ">>"})
+
+
+def check_turtle_nesting(text: str, name: str, max_depth: Limit, *, first_line: int = 1) -> None:
+    """Refuse Turtle, TriG, N-Triples or N-Quads whose brackets nest deeper than ``max_depth``."""
+    depth = 0
+    for match in _TURTLE_TOKEN.finditer(text):
+        token = match.group()
+        if token in _TURTLE_OPEN:
+            depth += 1
+            if depth > max_depth.value:
+                raise _too_deep(name, text, match.start(), max_depth, "brackets", first_line)
+        elif token in _TURTLE_CLOSE:
+            depth = max(depth - 1, 0)
+
+
+def check_line_nesting(stream: IO[bytes], name: str, max_depth: Limit) -> None:
+    """:func:`check_turtle_nesting` for N-Triples or N-Quads read as a stream. Outside
+    strings and IRIs these syntaxes nest only in RDF 1.2 triple terms, which open with
+    ``<<``, so only a block of whole lines holding ``<<`` is scanned."""
+    block, first_line = bytearray(), 1
+    while chunk := stream.read(1 << 20):
+        cut = chunk.rfind(b"\n") + 1
+        block += chunk[:cut] if cut else chunk
+        if cut:
+            if b"<<" in block:
+                check_turtle_nesting(block.decode("utf-8", "replace"), name, max_depth, first_line=first_line)
+            first_line += block.count(b"\n")
+            block = bytearray(chunk[cut:])
+    check_turtle_nesting(block.decode("utf-8", "replace"), name, max_depth, first_line=first_line)
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\Z)|[\[\]{}]', re.DOTALL)
+
+
+def load_json(text: str, name: str, max_depth: Limit) -> Any:
+    """Parse JSON whose arrays and objects nest no deeper than ``max_depth`` (Python's
+    ``json`` recurses once per level, so the depth is checked on the text first)."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > max_depth.value:
+                raise _too_deep(name, text, match.start(), max_depth, "arrays and objects")
+        elif token in ("]", "}"):
+            depth = max(depth - 1, 0)
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        raise InputRefused(name, line, f"not valid JSON: {exc}") from None
+
+
+def check_jsonld_contexts(document: Any, text: str, name: str) -> None:
+    """Refuse JSON-LD with a context that would be loaded from elsewhere: an ``@context``
+    (at any level, scoped contexts included) that is or lists an IRI, or an ``@import``.
+    rdflib would fetch it, or read it from the file's folder when the IRI is relative."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            remote = _context_reference(value["@context"]) if "@context" in value else None
+            keyword = "@context"
+            if remote is None and "@import" in value:
+                remote, keyword = value["@import"], "@import"
+            if remote is not None:
+                raise InputRefused(
+                    name,
+                    line_of(text, json.dumps(remote)),
+                    f"the {keyword} {json.dumps(remote)} would be loaded from elsewhere, which omskg "
+                    "never does; write the context inline as a JSON object",
+                )
+            stack.extend(value.values())
+
+
+def _context_reference(context: Any) -> Any:
+    """The first IRI (or other non-object) a context value or its lists name, if any."""
+    stack = [context]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(reversed(value))
+        elif value is not None and not isinstance(value, dict):
+            return value
+    return None
+
+
+def line_of(text: str, needle: str) -> int | None:
+    """The line of the first occurrence of ``needle`` in ``text``; None when it does not occur."""
+    offset = text.find(needle)
+    return _line(text, offset) if offset >= 0 else None
+
+
+# RDF/XML: comments, CDATA sections and processing instructions are skipped whole (to
+# the end when unterminated); any other `<!` is a declaration (DOCTYPE, ENTITY, ...).
+_XML_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<!\[CDATA\[.*?(?:\]\]>|\Z)"
+    r"|<\?.*?(?:\?>|\Z)"
+    r"|<!"
+    r"|</[^>]*+>?"
+    r"""|<(?:[^>"']|"[^"]*+"|'[^']*+')*+>?""",
+    re.DOTALL,
+)
+_XML_ENCODING = re.compile(r"""\bencoding\s*=\s*["']([^"']*)["']""")
+
+
+def check_rdfxml(text: str, name: str, max_depth: Limit) -> None:
+    """Refuse RDF/XML with a DOCTYPE, ENTITY or other declaration (entities can expand
+    without bound or read local files), declared in an encoding other than UTF-8, or with
+    elements nested deeper than ``max_depth``."""
+    depth = 0
+    for match in _XML_TOKEN.finditer(text):
+        token = match.group()
+        if token == "<!":
+            declared = re.match(r"<![A-Z]*", text[match.start() : match.start() + 16])
+            raise InputRefused(
+                name,
+                _line(text, match.start()),
+                f"RDF/XML with a {declared.group() if declared else '<!'} declaration is refused before "
+                "parsing, since entities can expand without bound or read local files; remove the "
+                "DOCTYPE and ENTITY declarations and write the text out",
+            )
+        if token.startswith("<?xml"):
+            encoding = _XML_ENCODING.search(token)
+            if encoding and encoding.group(1).lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii"):
+                raise InputRefused(
+                    name,
+                    _line(text, match.start()),
+                    f"the XML declaration names the encoding {encoding.group(1)!r}; save the file as "
+                    'UTF-8 and declare encoding="utf-8"',
+                )
+        elif token.startswith("</"):
+            depth = max(depth - 1, 0)
+        elif not token.startswith(("<!", "<?")) and not token.endswith("/>"):
+            depth += 1
+            if depth > max_depth.value:
+                raise _too_deep(name, text, match.start(), max_depth, "elements")
+
+
+# Media type -> how a file of that syntax is checked.
+_LINE_SYNTAXES = frozenset({"application/n-triples", "application/n-quads"})
+_TURTLE_SYNTAXES = frozenset({"text/turtle", "application/trig", "text/n3"})
+
+
+def check_rdf_file(
+    path: Path, media_type: str, *, max_bytes: int | None = None, max_depth: int | None = None
+) -> None:
+    """Check an RDF file (``.gz`` allowed) that another parser, such as pyoxigraph, will read.
+
+    N-Triples and N-Quads are streamed line by line with no size limit (a linked dataset
+    is large); other syntaxes are read whole, within ``max_bytes``, and get the checks of
+    :func:`omskg.rdfio.read_graph`. Unknown media types are refused.
+    """
+    name = str(path)
+    depth = limit(max_depth, NESTING_ENV, "max_depth")
+    if media_type in _LINE_SYNTAXES:
+        with path.open("rb") as raw, gzip.open(raw) if path.suffix == ".gz" else nullcontext(raw) as stream:
+            check_line_nesting(cast(IO[bytes], stream), name, depth)
+        return
+    text = decode_utf8(
+        read_limited(path, name, limit(max_bytes, RDF_BYTES_ENV, "max_bytes"), "RDF input"), name
+    )
+    if media_type in _TURTLE_SYNTAXES:
+        check_turtle_nesting(text, name, depth)
+    elif media_type == "application/ld+json":
+        check_jsonld_contexts(load_json(text, name, depth), text, name)
+    elif media_type == "application/rdf+xml":
+        check_rdfxml(text, name, depth)
+    else:
+        raise InputRefused(name, None, f"omskg does not check {media_type} input; convert it to N-Quads")
