@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run serve diagram test test-engines bench bench-serve lint format clean
+.PHONY: help run serve diagram test test-engines bench bench-serve fuzz lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,14 +63,31 @@ bench: $(BENCHED) ## compare the embedded stores on the core graph plus the link
 bench-serve: $(TESTED) ## time the web server's routes and the pages' rendering in Chromium
 	$(BIN)/python bench/serve.py
 
+FUZZED       := $(VENV)/.installed-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_FORMATS ?= turtle nt nquads trig jsonld rdfxml sparql
+
+$(FUZZED): $(TESTED)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,fuzz]'
+	touch $(FUZZED)
+
+# Findings land in fuzz/findings/; replay one with: .venv/bin/python fuzz/fuzz_rdf.py FORMAT FILE
+fuzz: $(FUZZED) ## fuzz each input format's read, export and re-read for FUZZ_SECONDS apiece
+	@found=""; for format in $(FUZZ_FORMATS); do \
+		echo "fuzz $$format for $(FUZZ_SECONDS) s"; \
+		$(BIN)/python fuzz/fuzz_rdf.py $$format -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			|| found="$$found $$format"; \
+	done; \
+	if [ -n "$$found" ]; then echo "findings in:$$found (see fuzz/findings/)"; exit 1; fi
+
 lint: $(TESTED) ## ruff and mypy --strict
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff format --check src tests bench fuzz
 	$(BIN)/mypy
 
 format: $(TESTED) ## rewrite Python sources in canonical style
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench fuzz
+	$(BIN)/ruff check --fix src tests bench fuzz
 
 clean: ## remove the virtual environment and built output
 	rm -rf $(VENV) dist

@@ -11,6 +11,7 @@ document loader that refuses every URL.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ from omskg.prefixes import OA, OMS, load_prefix_map
 JsonObject = dict[str, Any]
 # JSON-LD 1.1 uses a term as a prefix only if its IRI ends in one of these (or "@prefix": true).
 _GEN_DELIMS = tuple("/#:?[]@")
+# Characters no IRI may hold (IRIREF in N-Triples and Turtle), and the scheme an IRI in RDF
+# starts with; rdflib's readers let in both relative IRIs and some of these characters.
+_NOT_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def refuse_remote(url: str, options: object = None) -> Any:
@@ -59,10 +64,41 @@ def load_context(root: Path | None = None) -> JsonObject:
     return context
 
 
+def checked_iris(graph: Graph) -> Graph:
+    """Return ``graph`` once every IRI in it is found writable, else raise :class:`OmsError`
+    naming the first that is not: rdflib's readers take in relative IRIs and IRIs with a space
+    or a ``{``, which no RDF syntax can write and JSON-LD readers drop."""
+    for node in sorted({*graph.all_nodes(), *graph.predicates()}, key=term_key):
+        iri = node.datatype if isinstance(node, Literal) else node
+        if not isinstance(iri, URIRef):
+            continue
+        bad = _NOT_IRI.search(iri)
+        if bad or not _SCHEME.match(iri):
+            flaw = f"no IRI may hold {bad.group()!r}" if bad else "it is relative (no scheme such as https:)"
+            shown = json.dumps(str(iri), ensure_ascii=False)[1:-1]  # a line break must not split the error
+            raise OmsError(f"cannot write the IRI <{shown}>: {flaw}; correct it where the data comes from")
+    return graph
+
+
+def term_key(term: Node) -> tuple[str, str, str, str]:
+    """A total, deterministic sort key of an RDF term: its kind, text, language and datatype.
+
+    rdflib orders literals by value, which is no total order (NaN) and raises when it
+    compares a decimal with a NaN float."""
+    language = term.language if isinstance(term, Literal) else None
+    datatype = term.datatype if isinstance(term, Literal) else None
+    return type(term).__name__, str(term), language or "", datatype or ""
+
+
+def triple_key(triple: tuple[Node, Node, Node]) -> tuple[tuple[str, str, str, str], ...]:
+    """:func:`term_key` of each term of ``triple``."""
+    return tuple(term_key(term) for term in triple)
+
+
 def expanded(graph: Graph) -> list[JsonObject]:
     """The graph as expanded JSON-LD (what ``fromRdf`` gives), built directly from the triples."""
     nodes: dict[str, JsonObject] = {}
-    for s, p, o in sorted(graph):
+    for s, p, o in sorted(graph, key=triple_key):
         node = nodes.setdefault(_node_id(s), {"@id": _node_id(s)})
         if p == RDF.type and isinstance(o, URIRef):
             node.setdefault("@type", []).append(str(o))
@@ -90,7 +126,10 @@ def _value(term: Node) -> JsonObject:
 def to_jsonld(graph: Graph) -> str:
     """Compact JSON-LD of the whole graph, nodes sorted by ``id``, values sorted."""
     context = load_context()
-    compacted = jsonld.compact(expanded(graph), {"@context": context}, PYLD_OPTIONS)
+    # "graph": without it PyLD returns a lone node as the top object, with no "@graph" to read.
+    # "skipExpansion": the input is expanded already, and expanding again lower-cases language tags.
+    options = {**PYLD_OPTIONS, "graph": True, "skipExpansion": True}
+    compacted = jsonld.compact(expanded(checked_iris(graph)), {"@context": context}, options)
     nodes = compacted.get("@graph", [])
     doc = {"@context": context, "@graph": sorted((_sorted(n) for n in nodes), key=lambda n: str(n["id"]))}
     return _dump(doc)

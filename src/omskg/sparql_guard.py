@@ -235,6 +235,8 @@ def parse_request(text: str) -> list[tuple[ParseResults, CompValue]]:
                 ) from None
             first = str(query_error).splitlines()[0] if str(query_error) else type(query_error).__name__
             raise OmsError(f"not valid SPARQL, so it cannot be checked before sending: {first}") from None
+        if update.request is None:  # rdflib's reading of a text with no operation at all
+            raise OmsError("not valid SPARQL: the text holds no query and no update operation") from None
         return list(zip(update.prologue, update.request, strict=False))
 
 
