@@ -42,6 +42,14 @@ TURTLE_IRI_WITH_SPACE = '<http://example.org/a b> <http://example.org/p> "x" .\n
 TURTLE_IRI_WITH_LINE_BREAK = '<http://example.org/a\n"b> <http://example.org/p> "x" .\n'
 # rdflib's JSON-LD reader keeps an @id with "{" (the JSON-LD algorithms drop such an IRI).
 JSONLD_IRI_WITH_BRACE = '{"@id": "http://example.org/{", "http://example.org/p": "x"}'
+# A source document whose IRI holds a space: TriG made an evidence graph name of it and
+# failed with a bare Exception from rdflib before it checked the IRIs.
+TRIG_EVIDENCE_FROM_AN_UNWRITABLE_DOCUMENT = """PREFIX ex: <http://example.org/a b/>
+PREFIX oms: <https://w3id.org/omskg/vocab/>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+ex:s oms:hasEvidence ex:e .
+ex:e oa:hasSource ex:doc .
+"""
 # A term defined as a relative IRI: rdflib's JSON-LD reader makes it a predicate <exȊ>,
 # which the JSON-LD export then dropped without a word (PyLD leaves out relative properties).
 JSONLD_RELATIVE_PREDICATE = '{"@context": {"n": {"@id": "exȊ"}}, "@id": "http://example.org/s", "n": "x"}'
@@ -54,6 +62,7 @@ JSONLD_RELATIVE_PREDICATE = '{"@context": {"n": {"@id": "exȊ"}}, "@id": "http:/
         (".ttl", TURTLE_IRI_WITH_LINE_BREAK),
         (".jsonld", JSONLD_IRI_WITH_BRACE),
         (".jsonld", JSONLD_RELATIVE_PREDICATE),
+        (".trig", TRIG_EVIDENCE_FROM_AN_UNWRITABLE_DOCUMENT),
     ],
 )
 @pytest.mark.parametrize("name", sorted(RDF_EXPORTS))
@@ -84,6 +93,17 @@ def test_exports_name_the_iri_they_cannot_write(iri: str, message: str, name: st
     assert str(refusal.value) == f"cannot write the IRI {message}; correct it where the data comes from"
 
 
+@pytest.mark.parametrize("name", ["omskg.trig", "omskg.nq"])
+def test_evidence_of_an_unwritable_document_is_refused(name: str, tmp_path: Path) -> None:
+    path = tmp_path / "input.trig"
+    path.write_text(TRIG_EVIDENCE_FROM_AN_UNWRITABLE_DOCUMENT, encoding="utf-8")
+    with pytest.raises(OmsError) as refusal:
+        RDF_EXPORTS[name](read_graph(path))
+    assert str(refusal.value).startswith(
+        "cannot write the IRI <http://example.org/a b/doc>: no IRI may hold ' '"
+    )
+
+
 def test_an_unwritable_datatype_iri_is_refused() -> None:
     graph = Graph()
     graph.add((URIRef("http://example.org/s"), EXAMPLE_P, Literal("1", datatype=URIRef("int eger"))))
@@ -94,5 +114,7 @@ def test_an_unwritable_datatype_iri_is_refused() -> None:
 
 @pytest.mark.parametrize("text", ["", "# only a comment", "PREFIX ex: <http://example.org/>"])
 def test_a_request_without_operations_is_refused(text: str) -> None:
+    """rdflib's update parser gives None for a text without operations; the guard zipped it
+    and raised TypeError (the first input the sparql target tried)."""
     with pytest.raises(OmsError, match="not valid SPARQL"):
         check_query(text)

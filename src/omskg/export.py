@@ -188,7 +188,7 @@ def to_trig(graph: Graph) -> str:
     """TriG of :func:`by_document`: the default graph, then one block per document's evidence,
     each block written by the (deterministic) Turtle serializer; rdflib's own TriG writer
     orders subjects and graphs by hash, which changes from run to run."""
-    dataset = by_document(graph)
+    dataset = by_document(checked_iris(graph))  # graph names are made of document IRIs
     named = sorted((g for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID), key=str)
     parts = [("", dataset.default_graph), *((f"<{g.identifier}> ", g) for g in named)]
     # A blank node in two blocks must carry its label in both, or it would become two nodes.

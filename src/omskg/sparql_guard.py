@@ -71,6 +71,10 @@ _IRI = re.compile(r"""<(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f
 _UNICODE_ESCAPE = re.compile(r"\\[uU]")
 
 
+class EmptyRequest(OmsError):
+    """A text of only comments, prefixes or nothing: no query and no update operation."""
+
+
 def check_query(text: str, allowed: frozenset[str] = frozenset()) -> None:
     """Raise :class:`OmsError` when ``text`` (a query or an update) names, in ``SERVICE``,
     ``LOAD``, ``FROM`` / ``FROM NAMED`` or ``USING``, an IRI that is neither one of the
@@ -236,7 +240,7 @@ def parse_request(text: str) -> list[tuple[ParseResults, CompValue]]:
             first = str(query_error).splitlines()[0] if str(query_error) else type(query_error).__name__
             raise OmsError(f"not valid SPARQL, so it cannot be checked before sending: {first}") from None
         if update.request is None:  # rdflib's reading of a text with no operation at all
-            raise OmsError("not valid SPARQL: the text holds no query and no update operation") from None
+            raise EmptyRequest("not valid SPARQL: the text holds no query and no update operation") from None
         return list(zip(update.prologue, update.request, strict=False))
 
 

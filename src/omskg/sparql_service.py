@@ -49,7 +49,13 @@ from omskg.conneg import choose
 from omskg.errors import OmsError
 from omskg.prefixes import load_prefix_map
 from omskg.query import NamedQuery, Table, bind_parameters, substitute_parameters
-from omskg.sparql_guard import PROJECT_GRAPHS, check_shape, outward_references, parse_request
+from omskg.sparql_guard import (
+    PROJECT_GRAPHS,
+    EmptyRequest,
+    check_shape,
+    outward_references,
+    parse_request,
+)
 from omskg.store import open_store, solutions_table
 
 if TYPE_CHECKING:
@@ -588,12 +594,12 @@ def _query_form(text: str) -> str:
         raise QuerySyntaxError(str(exc)) from None
     try:
         units = parse_request(text)
-    except OmsError:
-        raise _syntax_error(text) from None
-    except TypeError:  # rdflib's update parser finds no operation in a text of only comments
+    except EmptyRequest:
         raise QuerySyntaxError(
             "the request holds no query; send a SELECT, ASK, CONSTRUCT or DESCRIBE query"
         ) from None
+    except OmsError:
+        raise _syntax_error(text) from None
     forms = [body.name for _, body in units]
     if len(forms) == 1 and forms[0] in _FORMS:
         return str(forms[0])
