@@ -12,7 +12,7 @@ Expected outcomes are no findings: :class:`OmsError` from the reader, the guard,
 export that refuses what its syntax cannot carry. Any other exception, an export the
 reader cannot read back, a changed graph, a hang (``-timeout``) or a crash is one, and
 libFuzzer saves its input into ``fuzz/findings/``. Without input files the run starts from
-the seeds in ``fuzz/corpus/FORMAT/`` and keeps what it learns in ``fuzz/work/FORMAT/``.
+the seeds in ``fuzz/corpus/FORMAT/`` and keeps what it learns in ``fuzz/learned/FORMAT/``.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def libfuzzer_arguments(name: str, options: list[str]) -> list[str]:
     arguments = [sys.argv[0], f"-artifact_prefix={findings}/{name}-", "-timeout=20", "-max_len=4096"]
     arguments += options
     if not [option for option in options if not option.startswith("-")]:
-        work = HERE / "work" / name
+        work = HERE / "learned" / name
         work.mkdir(parents=True, exist_ok=True)
         arguments += [str(work), str(HERE / "corpus" / name)]
     return arguments
@@ -122,7 +122,8 @@ def main() -> None:
     # rdflib logs a traceback for every ill-typed literal, and warns about odd ones
     logging.disable(logging.CRITICAL)
     warnings.simplefilter("ignore")
-    scratch = HERE / "work" / f"scratch-{name}"  # the reader reads files; libFuzzer exits without cleaning up
+    # the reader reads files; libFuzzer exits without cleaning up
+    scratch = HERE / "learned" / f"scratch-{name}"
     scratch.mkdir(parents=True, exist_ok=True)
     atheris.Setup(libfuzzer_arguments(name, options), target(name, scratch))
     atheris.Fuzz()
