@@ -11,6 +11,7 @@ import gzip
 import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from engines import Reply, ScriptedServer, free_port
 from omskg.cli import main
 from omskg.endpoint import push_file
 from omskg.errors import DataError, OmsError
-from omskg.input_limits import InputRefused
+from omskg.input_limits import InputRefused, no_network
 from omskg.rdfio import read_graph
 from omskg.records import read_yaml_list
 
@@ -191,6 +192,64 @@ def test_rdflib_alone_would_fetch_the_context() -> None:
     with ScriptedServer([CONTEXT_REPLY]) as server:
         document, _ = _remote_forms(server.url)["string"]
         rdflib.Graph().parse(data=json.dumps(document), format="json-ld")
+        assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("form", ["string", "array of strings"])
+def test_a_json_encoded_document_is_refused_unfetched(
+    form: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A JSON string holding a JSON-LD document: the checks saw a string, rdflib parsed
+    the document inside it and fetched its remote context (`omskg diff` exited 0)."""
+    with ScriptedServer([CONTEXT_REPLY]) as server:
+        inner = json.dumps({"@context": server.url, "@id": "http://example.org/a", "http://example.org/p": "1"})
+        path = tmp_path / "x.jsonld"
+        path.write_text(json.dumps(inner if form == "string" else [inner]), encoding="utf-8")
+        old = tmp_path / "old.ttl"
+        old.write_text("<http://example.org/a> <http://example.org/p> \"1\" .\n", encoding="utf-8")
+        assert main(["diff", str(old), str(path)]) == 2
+        where = "the top level" if form == "string" else "item 1 of the array"
+        assert capsys.readouterr().err.splitlines() == [
+            f"error: {path}:1: a JSON-LD document is a JSON object or an array of objects, but {where} "
+            "is a string; write the document itself, not a JSON-encoded copy of it"
+        ]
+        with pytest.raises(InputRefused, match=f"^{path}:1: a JSON-LD document is a JSON object"):
+            push_file(path, server.url)
+        assert server.requests == []
+
+
+def test_a_top_level_array_of_objects_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "array.jsonld"
+    path.write_text(
+        json.dumps([{"@id": f"http://example.org/{n}", "http://example.org/p": "1"} for n in "ab"]),
+        encoding="utf-8",
+    )
+    assert len(read_graph(path)) == 2
+
+
+def test_the_parser_cannot_reach_the_network_even_past_the_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The net below the checks: with the JSON-LD check switched off, rdflib tries to fetch
+    the context, and the audit hook of ``no_network`` stops it before it connects."""
+    monkeypatch.setattr("omskg.rdfio.check_jsonld_document", lambda *args: None)
+    with ScriptedServer([CONTEXT_REPLY]) as server:
+        document, _ = _remote_forms(server.url)["string"]
+        path = tmp_path / "remote.jsonld"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        with pytest.raises(InputRefused) as refused:
+            read_graph(path)
+        assert server.requests == []
+    assert str(refused.value).startswith(f"{path}: reading the file made the parser reach for the network")
+    assert "127.0.0.1" in str(refused.value)
+
+
+def test_outside_the_guard_the_network_is_as_before() -> None:
+    with ScriptedServer([CONTEXT_REPLY]) as server:
+        with pytest.raises(InputRefused), no_network("a file"):
+            urllib.request.urlopen(server.url, timeout=5)
+        with urllib.request.urlopen(server.url, timeout=5) as response:
+            assert response.status == 200
         assert len(server.requests) == 1
 
 

@@ -21,11 +21,15 @@ environment variable named below, else the default, applies:
 
 from __future__ import annotations
 
+import contextvars
 import gzip
 import json
 import os
 import re
-from contextlib import nullcontext
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -192,6 +196,40 @@ def load_json(text: str, name: str, max_depth: Limit) -> Any:
         raise InputRefused(name, line, f"not valid JSON: {exc}") from None
 
 
+def check_jsonld_document(document: Any, text: str, name: str) -> None:
+    """Refuse a parsed JSON-LD document unless its top level is an object or an array of
+    objects, then check its contexts (:func:`check_jsonld_contexts`).
+
+    A JSON string at the top level would otherwise slip past the checks: the checks see a
+    string, while rdflib, given that string, parses it as a JSON-LD document of its own
+    (and fetches the remote context it names)."""
+    for position, value in enumerate(document if isinstance(document, list) else [document]):
+        if isinstance(value, dict):
+            continue
+        where = "the top level" if not isinstance(document, list) else f"item {position + 1} of the array"
+        if isinstance(document, list):
+            line = line_of(text, json.dumps(value, ensure_ascii=False)) or line_of(text, json.dumps(value))
+        else:
+            line = _line(text, len(text) - len(text.lstrip()))
+        raise InputRefused(
+            name,
+            line,
+            f"a JSON-LD document is a JSON object or an array of objects, but {where} is "
+            f"{_json_kind(value)}; write the document itself, not a JSON-encoded copy of it",
+        )
+    check_jsonld_contexts(document, text, name)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return "a number"
+
+
 def check_jsonld_contexts(document: Any, text: str, name: str) -> None:
     """Refuse JSON-LD with a context that would be loaded from elsewhere: an ``@context``
     (at any level, scoped contexts included) that is or lists an IRI, or an ``@import``.
@@ -307,8 +345,108 @@ def check_rdf_file(
     if media_type in _TURTLE_SYNTAXES:
         check_turtle_nesting(text, name, depth)
     elif media_type == "application/ld+json":
-        check_jsonld_contexts(load_json(text, name, depth), text, name)
+        check_jsonld_document(load_json(text, name, depth), text, name)
     elif media_type == "application/rdf+xml":
         check_rdfxml(text, name, depth)
     else:
         raise InputRefused(name, None, f"omskg does not check {media_type} input; convert it to N-Quads")
+
+
+# --- no network while a parser reads a user's file -----------------------------------------
+
+# Audit events (PEP 578) of the standard library that reach another host, or ask a
+# resolver about one. Every Python-level client (urllib, http.client, requests through
+# socket) raises at least one of them before any byte leaves the process.
+NETWORK_EVENTS = frozenset(
+    {
+        "socket.connect",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+        "socket.getnameinfo",
+        "socket.sendto",
+        "socket.sendmsg",
+        "http.client.connect",
+        "urllib.Request",
+        "ftplib.connect",
+        "smtplib.connect",
+        "webbrowser.open",
+    }
+)
+
+
+class _NetworkDenied(BaseException):
+    """Raised by the audit hook inside :func:`no_network`. A BaseException, so that a
+    parser's ``except Exception`` cannot swallow it and fall back to another way out."""
+
+
+@dataclass
+class _Guard:
+    name: str
+    attempts: list[str]
+
+
+_GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar("omskg_no_network", default=None)
+_HOOK_LOCK = threading.Lock()
+_hook_installed = False
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event not in NETWORK_EVENTS:
+        return
+    guard = _GUARD.get()
+    if guard is None:
+        return
+    guard.attempts.append(f"{event} {_target(event, args)}"[:200])
+    raise _NetworkDenied(guard.attempts[-1])
+
+
+def _target(event: str, args: tuple[Any, ...]) -> str:
+    """Where an audited call was going: a URL, a host, an address."""
+    if event in ("socket.connect", "socket.sendto", "socket.sendmsg") and len(args) > 1:
+        return repr(args[1])
+    if event == "socket.getaddrinfo" and len(args) > 1:
+        return repr((args[0], args[1]))
+    if event in ("http.client.connect", "ftplib.connect", "smtplib.connect") and len(args) > 2:
+        return f"{args[1]}:{args[2]}"
+    return repr(args[0]) if args else ""
+
+
+def _install_hook() -> None:
+    global _hook_installed
+    with _HOOK_LOCK:
+        if not _hook_installed:
+            sys.addaudithook(_audit)  # stays for the life of the process; idle outside no_network
+            _hook_installed = True
+
+
+@contextmanager
+def no_network(name: str) -> Iterator[None]:
+    """Within the block, this thread (and the tasks of its context) can neither open a
+    connection nor resolve a host name: the parsers reading the user's file ``name`` may
+    not reach the network, whatever the file says. An attempt ends the block with an
+    :class:`InputRefused` naming the file and where the parser tried to go.
+
+    This is the net below the checks of this module (remote JSON-LD contexts, external
+    XML entities): a way out they miss is still closed. It sees what Python code does
+    (rdflib, urllib, http.client, sockets), through audit hooks (PEP 578).
+    """
+    _install_hook()
+    guard = _Guard(name, [])
+    token = _GUARD.set(guard)
+    try:
+        yield
+    except (Exception, _NetworkDenied):
+        if not guard.attempts:
+            raise
+        # else the refusal below says more than whatever error the parser made of it
+    finally:
+        _GUARD.reset(token)
+    if guard.attempts:
+        raise InputRefused(
+            name,
+            None,
+            f"reading the file made the parser reach for the network ({guard.attempts[0]}), which "
+            "omskg never allows for input files; remove what names a remote document (a @context "
+            "or @import URL, an external entity) or write it out in the file",
+        )

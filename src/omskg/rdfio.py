@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import rdflib
 from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.parser import InputSource, PythonInputSource, StringInputSource
 from rdflib.term import Node
 
 from omskg.errors import OmsError
@@ -28,13 +28,14 @@ from omskg.input_limits import (
     RDF_BYTES_ENV,
     InputRefused,
     Limit,
-    check_jsonld_contexts,
+    check_jsonld_document,
     check_rdfxml,
     check_turtle_nesting,
     decode_utf8,
     limit,
     line_of,
     load_json,
+    no_network,
     read_limited,
 )
 
@@ -92,14 +93,16 @@ def read_graph(path: Path, *, max_bytes: int | None = None, max_depth: int | Non
     text = decode_utf8(
         read_limited(path, name, limit(max_bytes, RDF_BYTES_ENV, "max_bytes"), "RDF input"), name
     )
-    data = _checked(text, fmt, name, limit(max_depth, NESTING_ENV, "max_depth"))
+    source = _checked(text, fmt, name, limit(max_depth, NESTING_ENV, "max_depth"))
+    source.setPublicId(NO_BASE)
     dataset = Dataset(default_union=True)
-    try:
-        with lexical_forms_kept():
-            dataset.parse(data=data, format=fmt, publicID=NO_BASE)
-    except Exception as exc:  # parsers raise many kinds; report the file and the first line
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise OmsError(f"{path}: not valid {fmt}: {first}") from None
+    with no_network(name):  # should a check above miss a way out, the parser still cannot take it
+        try:
+            with lexical_forms_kept():
+                dataset.parse(source=source, format=fmt)
+        except Exception as exc:  # parsers raise many kinds; report the file and the first line
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise OmsError(f"{path}: not valid {fmt}: {first}") from None
     graph = Graph()
     for quad in dataset.quads((None, None, None, None)):
         _refuse_relative(quad, text, name)
@@ -107,18 +110,19 @@ def read_graph(path: Path, *, max_bytes: int | None = None, max_depth: int | Non
     return graph
 
 
-def _checked(text: str, fmt: str, name: str, max_depth: Limit) -> Any:
+def _checked(text: str, fmt: str, name: str, max_depth: Limit) -> InputSource:
     """What rdflib is given to parse, once the checks of its syntax pass: the text, or
-    for JSON-LD the parsed document (so that rdflib need not parse it again)."""
+    for JSON-LD the very document the checks read (so that rdflib parses nothing else,
+    and need not parse the JSON again)."""
     if fmt == "json-ld":
         document = load_json(text, name, max_depth)
-        check_jsonld_contexts(document, text, name)
-        return document
+        check_jsonld_document(document, text, name)
+        return PythonInputSource(document)
     if fmt == "xml":
         check_rdfxml(text, name, max_depth)
     else:
         check_turtle_nesting(text, name, max_depth)
-    return text
+    return StringInputSource(text)
 
 
 def _refuse_relative(quad: tuple[Node | None, ...], text: str, name: str) -> None:
