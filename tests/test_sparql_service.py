@@ -316,6 +316,30 @@ def test_updates_are_refused_and_change_nothing(service: QueryService, text: str
     assert service.answer(NAMES, accept="text/csv").body.count(b"\r\n") == 4
 
 
+def test_max_rows_gives_the_first_rows_as_the_whole_answer_has_them(service: QueryService) -> None:
+    """For a page of a few rows: the first rows, written as pyoxigraph writes the whole
+    answer, and the count of all of them; the rest never leave the worker."""
+    query = "SELECT ?s ?p ?o ?unbound WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    whole = json.loads(service.answer(query, accept=JSON_RESULTS).body)
+    for max_rows in (0, 2, 6, 100):
+        first = service.answer(query, accept="text/csv, */*;q=0.1", max_rows=max_rows)
+        assert (first.media_type, first.total) == (JSON_RESULTS, 6)
+        data = json.loads(first.body)
+        assert data["head"] == whole["head"]
+        assert data["results"]["bindings"] == whole["results"]["bindings"][:max_rows]
+    assert service.answer(query, accept=JSON_RESULTS).total is None
+    assert service.answer("ASK { ?s ?p ?o }", accept=JSON_RESULTS, max_rows=1).total is None
+
+
+def test_max_rows_gives_the_first_triples_of_a_graph(service: QueryService) -> None:
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    whole = service.answer(query, accept="application/n-triples")
+    first = service.answer(query, accept="application/n-triples", max_rows=4)
+    assert first.total == len(whole.body.splitlines()) == 6
+    assert len(first.body.splitlines()) == 4
+    assert set(first.body.splitlines()) < set(whole.body.splitlines())
+
+
 @pytest.fixture()
 def other_endpoint() -> Iterator[ScriptedServer]:
     with ScriptedServer([Reply(body=results_json("x", ["a"]), headers={"Content-Type": JSON_RESULTS})]) as s:

@@ -10,7 +10,12 @@ Routes (``IRI`` is any IRI under ``https://w3id.org/omskg/``, served at its path
 - ``GET /PATH.html`` / ``.ttl`` / ``.jsonld`` / ``.nt``: the document itself: the page,
   or the resource's symmetric concise bounded description in Turtle, JSON-LD or N-Triples.
 - ``GET|POST /sparql``: the SPARQL 1.1 Protocol, read-only (see :mod:`omskg.sparql_service`);
-  with no query, its service description.
+  with no query, its service description. ``format=csv`` (``tsv``, ``json``, ``xml``,
+  ``ttl``, ``nt``, ``jsonld``, or a media type) asks for a format where a link cannot
+  send ``Accept``.
+  Query text over :data:`MAX_QUERY_CHARS` characters and request bodies over
+  :data:`MAX_BODY_BYTES` bytes are refused (413); the HTML results page shows at most
+  :data:`HTML_MAX_ROWS` rows, built off the event loop.
 - ``GET /``: search, the conditions, a query box with the competency questions.
 - ``GET /search?q=``: search by label or synonym (HTML, or JSON for ``application/json``).
 - ``GET /docs/ontology.html``: the ontology's documentation; ``/static/...``: the style sheet.
@@ -29,6 +34,7 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pyoxigraph as ox
 import uvicorn
@@ -36,7 +42,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rdflib import Graph, URIRef
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -54,7 +60,7 @@ from omskg.pages import BASE, Site
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, bind_parameters, list_queries, substitute_parameters
 from omskg.rdfio import read_graph
-from omskg.sparql_service import QueryService, QueryServiceError
+from omskg.sparql_service import Answer, QueryService, QueryServiceError
 from omskg.store import open_store
 from omskg.validate import load_shapes
 
@@ -68,7 +74,29 @@ DOCUMENTS = {
 _ENDING = {media: ending for ending, media in DOCUMENTS.items()}
 _SPARQL_JSON = "application/sparql-results+json"
 _FORM = "application/x-www-form-urlencoded"
-MAX_QUERY_CHARS = 100_000  # a longer query text is refused before any parsing
+MAX_QUERY_CHARS = 100_000  # a longer query text is refused (413) before any parsing
+#: The longest POST body read, in bytes: any query within MAX_QUERY_CHARS fits, even as a
+#: form with every character percent-encoded UTF-8 (12 bytes). Reading stops there.
+MAX_BODY_BYTES = 2 * 2**20
+#: The most rows (or triples) an HTML results page shows; the rest are a link away.
+HTML_MAX_ROWS = 1_000
+#: ``format`` parameter of /sparql -> the media type it asks for, overriding ``Accept``.
+FORMAT_PARAMETER = {
+    "json": _SPARQL_JSON,
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+}
+# What the HTML page links to for the whole answer: (label, format parameter).
+_WHOLE_ANSWER = {
+    "rows": (("CSV", "csv"), ("JSON", "json")),
+    "triples": (("Turtle", "ttl"), ("N-Triples", "nt")),
+}
+# A link longer than this is offered as a form instead (servers refuse long request lines).
+_MAX_LINK = 8_000
 _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
@@ -183,15 +211,30 @@ class Web:
     async def sparql(self, request: Request) -> Response:
         try:
             call = await _protocol_call(request)
+        except _TooLarge as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=413, headers={**_CORS, "Connection": "close"})
+        except ClientDisconnect:  # the client left mid-body: no one to answer, nothing to log
+            return Response(status_code=400)
         except OmsError as exc:
             return PlainTextResponse(f"{exc}\n", status_code=400)
-        accept = request.headers.get("accept")
+        text = call.query if call.query is not None else call.update
+        if text is not None and len(text) > MAX_QUERY_CHARS:
+            return PlainTextResponse(
+                f"the query is {len(text):,} characters long, over this endpoint's limit of "
+                f"{MAX_QUERY_CHARS:,}; shorten it or split it into several queries\n",
+                status_code=413,
+                headers=_CORS,
+            )
         if call.update is not None:
             return PlainTextResponse(
                 "this endpoint is read-only: SPARQL updates are refused\n", status_code=403
             )
         if call.query is None:
             return self.service_description(request)
+        # A format named by a link (format=csv) or by a client such as SPARQLWrapper, which
+        # sends the media type, wins over Accept; other values are left to Accept.
+        named = FORMAT_PARAMETER.get(call.format or "", call.format if "/" in (call.format or "") else None)
+        accept = named or request.headers.get("accept")
         # HTML only for clients that prefer it (browsers): */* gets SPARQL results.
         wants_html = choose(accept, [_SPARQL_JSON, "text/turtle", "text/html"]) == "text/html"
         started = time.perf_counter()
@@ -202,6 +245,7 @@ class Web:
                 accept=f"{_SPARQL_JSON}, text/turtle;q=0.9" if wants_html else accept,
                 default_graphs=call.default_graphs,
                 named_graphs=call.named_graphs,
+                max_rows=HTML_MAX_ROWS if wants_html else None,
             )
         except QueryServiceError as exc:
             headers = {**_CORS, "Retry-After": "5"} if exc.status == 503 else _CORS
@@ -210,11 +254,31 @@ class Web:
             return PlainTextResponse(f"{exc}\n", status_code=exc.status, headers=headers)
         if not wants_html:
             return Response(answer.body, headers={**_CORS, "Content-Type": answer.content_type})
+        # Reading the answer and writing the page take time in proportion to the rows:
+        # off the event loop, so that other requests are answered meanwhile.
+        return await run_in_threadpool(self.results_page, call, answer, time.perf_counter() - started)
+
+    def results_page(self, call: _Call, answer: Answer, elapsed: float) -> Response:
+        """The HTML page of an answer asked for with ``max_rows``: its first rows, how many
+        were left out and links to the whole answer."""
+        results = _html_results(answer.body, answer.media_type)
+        unit = "triples" if "graph_text" in results else "rows"
+        whole = []
+        for label, fmt in () if "boolean" in results else _WHOLE_ANSWER[unit]:
+            fields = [("query", call.query or ""), ("format", fmt)]
+            fields += [("default-graph-uri", iri) for iri in call.default_graphs]
+            fields += [("named-graph-uri", iri) for iri in call.named_graphs]
+            link = f"/sparql?{urlencode(fields)}"
+            whole.append({"label": label, "href": link if len(link) <= _MAX_LINK else None, "fields": fields})
         return self.html(
             "results.html",
             query=call.query,
-            elapsed=time.perf_counter() - started,
-            **_html_results(answer.body, answer.media_type),
+            elapsed=elapsed,
+            total=answer.total,
+            left_out=max((answer.total or 0) - HTML_MAX_ROWS, 0),
+            unit=unit,
+            whole=whole,
+            **results,
         )
 
     def service_description(self, request: Request) -> Response:
@@ -241,34 +305,66 @@ class _Call:
     update: str | None
     default_graphs: tuple[str, ...]
     named_graphs: tuple[str, ...]
+    format: str | None = None
+
+
+class _TooLarge(OmsError):
+    """A request body over :data:`MAX_BODY_BYTES` (413)."""
 
 
 async def _protocol_call(request: Request) -> _Call:
     """The query (or update) and dataset of a SPARQL Protocol request, GET or POST."""
     params = request.query_params
-    query, update = params.get("query"), params.get("update")
+    query, update, fmt = params.get("query"), params.get("update"), params.get("format")
     defaults, named = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type == _FORM:
-            form = await request.form()
-            query, update = _field(form.get("query")), _field(form.get("update"))
-            defaults += [str(v) for v in form.getlist("default-graph-uri")]
-            named += [str(v) for v in form.getlist("named-graph-uri")]
-        elif content_type == "application/sparql-query":
-            query = (await request.body()).decode("utf-8", errors="replace")
-        elif content_type == "application/sparql-update":
-            update = (await request.body()).decode("utf-8", errors="replace")
-        else:
+        if content_type not in (_FORM, "application/sparql-query", "application/sparql-update"):
             raise OmsError(
                 f"POST a SPARQL request as {_FORM} or application/sparql-query, "
                 f"not {content_type or 'nothing'}"
             )
-    return _Call(query, update, tuple(defaults), tuple(named))
+        body = await _read_body(request, MAX_BODY_BYTES)
+        if content_type == _FORM:
+            form = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+            fields: dict[str, list[str]] = {}
+            for key, value in form:
+                fields.setdefault(key, []).append(value)
+            query, update = _first(fields, "query"), _first(fields, "update")
+            fmt = _first(fields, "format") or fmt
+            defaults += fields.get("default-graph-uri", [])
+            named += fields.get("named-graph-uri", [])
+        elif content_type == "application/sparql-query":
+            query = body.decode("utf-8", errors="replace")
+        else:
+            update = body.decode("utf-8", errors="replace")
+    return _Call(query, update, tuple(defaults), tuple(named), fmt)
 
 
-def _field(value: object) -> str | None:
-    return None if value is None else str(value)
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, read a chunk at a time; :class:`_TooLarge` as soon as it is
+    known to be longer than ``limit`` bytes (by ``Content-Length``, else by counting, for
+    a chunked body), so that no more than ``limit`` bytes are ever held."""
+    declared = request.headers.get("content-length", "").strip()
+    too_large = _TooLarge(
+        f"the request body is longer than {limit:,} bytes, this endpoint's limit; "
+        f"a query may have at most {MAX_QUERY_CHARS:,} characters"
+    )
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _first(fields: dict[str, list[str]], key: str) -> str | None:
+    values = fields.get(key)
+    return values[0] if values else None
 
 
 def _html_results(body: bytes, media_type: str) -> dict[str, Any]:
@@ -283,9 +379,12 @@ def _html_results(body: bytes, media_type: str) -> dict[str, Any]:
     return {"graph_text": body.decode("utf-8")}
 
 
-def _cell(value: dict[str, str] | None) -> dict[str, str | None]:
+def _cell(value: dict[str, Any] | None) -> dict[str, str | None]:
     if value is None:
         return {"text": "", "href": None}
+    if value["type"] == "triple":  # RDF 1.2: a triple term, shown as one
+        parts = [_cell(value["value"].get(k))["text"] for k in ("subject", "predicate", "object")]
+        return {"text": f"<<( {' '.join(p or '' for p in parts)} )>>", "href": None}
     text = value["value"]
     if value["type"] == "uri":
         href = "/" + text[len(BASE) :] if text.startswith(BASE) else text

@@ -25,6 +25,7 @@ union of all graphs, unless the query names its own (``FROM``) or the request do
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import queue
 import re
@@ -84,6 +85,7 @@ _FORMS: dict[str, Mapping[str, ox.QueryResultsFormat | ox.RdfFormat]] = {
     "ConstructQuery": GRAPH_FORMATS,
     "DescribeQuery": GRAPH_FORMATS,
 }
+_SPARQL_JSON = "application/sparql-results+json"
 _LENGTH = struct.Struct("!Q")
 _HEADER_LIMIT = 1 << 20
 
@@ -153,10 +155,15 @@ _ERRORS: dict[str, type[QueryServiceError]] = {
 
 @dataclass(frozen=True)
 class Answer:
-    """A serialised answer and its media type (without parameters, as negotiated)."""
+    """A serialised answer and its media type (without parameters, as negotiated).
+
+    ``total``: when the answer was asked for with ``max_rows`` (see :meth:`QueryService.answer`),
+    how many rows (SELECT) or triples (CONSTRUCT, DESCRIBE) the whole answer has, of which
+    ``body`` holds at most ``max_rows``; None otherwise."""
 
     body: bytes
     media_type: str
+    total: int | None = None
 
     @property
     def content_type(self) -> str:
@@ -235,16 +242,28 @@ class QueryService:
         accept: str | None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        max_rows: int | None = None,
     ) -> Answer:
         """Answer the SPARQL query ``text`` in the format ``accept`` (an HTTP ``Accept``
         header; None or empty: the default format of the query's kind).
+
+        With ``max_rows``, the body holds only the first ``max_rows`` rows of a SELECT
+        answer in SPARQL JSON (the only results format then offered) or the first
+        ``max_rows`` triples of a graph, and :attr:`Answer.total` says how many the whole
+        answer has: a page showing a few rows need not move the rest.
 
         Raises a :class:`QueryServiceError` (its ``status`` is the HTTP status that fits)
         when the query is refused, invalid, not answerable in an acceptable format, too
         slow, too large, or its worker dies.
         """
         request = json.dumps(
-            {"query": text, "accept": accept, "default": list(default_graphs), "named": list(named_graphs)}
+            {
+                "query": text,
+                "accept": accept,
+                "default": list(default_graphs),
+                "named": list(named_graphs),
+                "max_rows": max_rows,
+            }
         ).encode("utf-8")
         worker = self._take()
         try:
@@ -335,7 +354,7 @@ class QueryService:
             ) from None
         if "error" in header:
             raise _ERRORS.get(header["error"], QueryFailed)(header["message"])
-        return Answer(body, header["media_type"])
+        return Answer(body, header["media_type"], header.get("total"))
 
     def _timed_out(self) -> QueryTimeout:
         return QueryTimeout(
@@ -486,13 +505,16 @@ def evaluate(
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int | None = None,
 ) -> Answer:
     """Answer the query ``text`` from ``store`` in this process, with the checks, dataset,
-    format choice and size limit of :class:`QueryService` but neither its time limit nor
-    its isolation: what each worker runs."""
+    format choice, size limit and ``max_rows`` of :class:`QueryService` but neither its
+    time limit nor its isolation: what each worker runs."""
     form = _query_form(text)
     own_dataset = _check_references(text)
     offered = _FORMS[form]
+    if max_rows is not None and offered is RESULT_FORMATS:
+        offered = {_SPARQL_JSON: ox.QueryResultsFormat.JSON}
     media_type = choose(accept, list(offered))
     if media_type is None:
         kind = form.removesuffix("Query").upper()
@@ -509,14 +531,18 @@ def evaluate(
     except SyntaxError as exc:
         raise QuerySyntaxError(f"the query is not valid SPARQL: {_shorten(str(exc))}") from None
     out = _Bounded(max_bytes)
+    total = None
     try:
-        _serialize(result, out, offered[media_type])
+        if max_rows is not None and not isinstance(result, ox.QueryBoolean):
+            total = _serialize_first(result, out, offered[media_type], max_rows)
+        else:
+            _serialize(result, out, offered[media_type])
     except _Overflow:
         raise ResultTooLarge(
             f"the answer is longer than {max_bytes:,} bytes, this endpoint's limit; "
             "add LIMIT or ask for fewer variables"
         ) from None
-    return Answer(out.getvalue(), media_type)
+    return Answer(out.getvalue(), media_type, total)
 
 
 def open_source(source: Path) -> ox.Store:
@@ -573,6 +599,7 @@ def _serve(sock: socket.socket, store: ox.Store, max_bytes: int) -> None:
                 default_graphs=request["default"],
                 named_graphs=request["named"],
                 max_bytes=max_bytes,
+                max_rows=request.get("max_rows"),
             )
         except QueryServiceError as exc:
             _send_json(sock, {"error": type(exc).__name__, "message": str(exc)})
@@ -581,7 +608,7 @@ def _serve(sock: socket.socket, store: ox.Store, max_bytes: int) -> None:
             message = f"the query failed: {type(exc).__name__}: {_shorten(str(exc))}"
             _send_json(sock, {"error": "QueryFailed", "message": message})
             continue
-        _send_json(sock, {"media_type": answer.media_type})
+        _send_json(sock, {"media_type": answer.media_type, "total": answer.total})
         _send(sock, answer.body)
 
 
@@ -693,6 +720,50 @@ def _serialize(
         result.serialize(out, fmt)
         return
     raise QueryFailed(f"the engine gave {type(result).__name__} where the query's form called for {fmt}")
+
+
+def _serialize_first(
+    result: ox.QuerySolutions | ox.QueryTriples,
+    out: _Bounded,
+    fmt: ox.QueryResultsFormat | ox.RdfFormat,
+    max_rows: int,
+) -> int:
+    """Write the first ``max_rows`` solutions (as SPARQL JSON) or triples (in ``fmt``) of
+    ``result``; the number of them in the whole result."""
+    first = list(itertools.islice(result, max_rows))
+    total = len(first) + sum(1 for _ in result)
+    if isinstance(result, ox.QueryTriples):
+        if not isinstance(fmt, ox.RdfFormat):
+            raise QueryFailed(f"the engine gave triples where the query's form called for {fmt}")
+        ox.serialize(first, out, fmt)
+        return total
+    names = [v.value for v in result.variables]
+    bindings = [
+        {name: _json_term(term) for name in names if (term := solution[name]) is not None}
+        for solution in first
+    ]
+    out.write(json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}).encode("utf-8"))
+    return total
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _json_term(term: Any) -> dict[str, Any]:
+    """An RDF term as the SPARQL 1.1 Query Results JSON Format writes it."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Triple):
+        parts = {"subject": term.subject, "predicate": term.predicate, "object": term.object}
+        return {"type": "triple", "value": {k: _json_term(v) for k, v in parts.items()}}
+    literal: dict[str, Any] = {"type": "literal", "value": term.value}
+    if term.language:
+        literal["xml:lang"] = term.language
+    elif term.datatype.value != _XSD_STRING:
+        literal["datatype"] = term.datatype.value
+    return literal
 
 
 class _Overflow(Exception):
