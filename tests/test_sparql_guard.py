@@ -18,6 +18,7 @@ from omskg.query import read_query, run_query
 from omskg.sparql_guard import check_query
 
 OUT = "http://example.org/sparql"
+OWN = "https://w3id.org/omskg/graph/"
 REFUSED = [
     (f"SELECT * {{ SERVICE <{OUT}> {{ ?s ?p ?o }} }}", f"SERVICE <{OUT}>"),
     (f"SELECT * {{ SERVICE SILENT <{OUT}?x=1#y> {{ ?s ?p ?o }} }}", f"SERVICE <{OUT}?x=1#y>"),
@@ -34,6 +35,15 @@ REFUSED = [
     ("LOAD <http://example.org/data.ttl>", "LOAD <http://example.org/data.ttl>"),
     ("CLEAR ALL ; PREFIX ex: <http://example.org/> LOAD ex:data.ttl", "LOAD <http://example.org/data.ttl>"),
     ("DELETE { ?s ?p ?o } USING <http://example.org/g> WHERE { ?s ?p ?o }", "USING <http://example.org/g>"),
+    # the project's IRIs name graphs for FROM and USING, but SERVICE and LOAD would fetch them
+    (f"SELECT * WHERE {{ SERVICE <{OWN}x> {{ ?s ?p ?o }} }}", f"SERVICE <{OWN}x>"),
+    (f"SELECT * WHERE {{ SERVICE <{OWN}core> {{ ?s ?p ?o }} }}", f"SERVICE <{OWN}core>"),
+    (
+        "SELECT * WHERE { SERVICE <https://w3id.org/omskg/entity/oms> {} }",
+        "SERVICE <https://w3id.org/omskg/entity/oms>",
+    ),
+    (f"LOAD <{OWN}core>", f"LOAD <{OWN}core>"),
+    (f"LOAD <http://example.org/data.ttl> INTO GRAPH <{OWN}core>", "LOAD <http://example.org/data.ttl>"),
 ]
 HARMLESS = [
     f"SELECT * {{ ?s ?p ?o }} # SERVICE <{OUT}> {{ }}",
@@ -98,6 +108,38 @@ def test_remote_queries_are_guarded_before_sending(counting: ScriptedServer) -> 
     text = f"SELECT ?x {{ SERVICE <{OUT}> {{ ?x ?p ?o }} }}"
     with pytest.raises(OmsError, match=rf"refused to send SERVICE <{OUT}>"):
         remote_select(counting.url, text, graphs=())
+    assert counting.requests == []
+
+
+PROJECT_SERVICE = f"SELECT * WHERE {{ SERVICE <{OWN}x> {{ ?s ?p ?o }} }}"
+
+
+def test_a_service_at_a_project_iri_is_refused_in_process(tmp_path: Path, offline: None) -> None:
+    """`SERVICE <https://w3id.org/omskg/graph/x>` passed, being under the project's prefix,
+    and rdflib would have sent the query there."""
+    path = tmp_path / "own.rq"
+    path.write_text(f"#+ summary: Ask the project's IRI.\n{PROJECT_SERVICE}\n", encoding="utf-8")
+    with pytest.raises(OmsError, match=rf"^refused to send SERVICE <{OWN}x>: federation is opt-in"):
+        run_query(Graph(), read_query(path))
+
+
+def test_cli_refuses_a_service_at_a_project_iri(
+    tmp_path: Path, offline: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "own.rq"
+    path.write_text(f"#+ summary: Ask the project's IRI.\n{PROJECT_SERVICE}\n", encoding="utf-8")
+    expected = f"error: refused to send SERVICE <{OWN}x>: federation is opt-in; allow the endpoint with "
+    assert main(["query", str(path)]) == 2
+    assert capsys.readouterr().err.startswith(expected)
+
+
+def test_cli_does_not_send_a_service_at_a_project_iri_to_an_endpoint(
+    tmp_path: Path, counting: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "own.rq"
+    path.write_text(f"#+ summary: Ask the project's IRI.\n{PROJECT_SERVICE}\n", encoding="utf-8")
+    assert main(["query", str(path), "--endpoint", counting.url]) == 2
+    assert capsys.readouterr().err.startswith(f"error: refused to send SERVICE <{OWN}x>")
     assert counting.requests == []
 
 

@@ -3,8 +3,9 @@
 ``SERVICE`` sends part of a query to another endpoint, ``LOAD`` makes the store fetch
 a document, and ``FROM`` / ``FROM NAMED`` (``USING`` / ``USING NAMED`` in updates) can
 make a store, rdflib included, dereference the IRI it names. :func:`check_query`
-refuses all of them before anything is sent, unless the IRI names one of the
-project's graphs (``https://w3id.org/omskg/graph/...``) or its endpoint was allowed.
+refuses all of them before anything is sent, unless its endpoint was allowed or, for
+``FROM`` and ``USING`` only, the IRI names one of the project's graphs
+(``https://w3id.org/omskg/graph/...``).
 
 The text is read by rdflib's SPARQL parser: ``\\u`` / ``\\U`` escapes are decoded
 before parsing (as the SPARQL grammar requires), keywords match in any case, and a
@@ -41,6 +42,8 @@ _OUTWARD = {
     "DatasetClause": ("FROM", ("default", "named")),
     "UsingClause": ("USING", ("default", "named")),
 }
+# Clauses that only choose among the graphs a store holds (``LOAD`` and ``SERVICE`` fetch).
+_DATASET_KEYWORDS = ("FROM", "USING")
 #: The longest query text accepted, in characters. rdflib parses an ordinary query of
 #: this length (a VALUES list of 16,000 IRIs) in about 2 s.
 MAX_QUERY_CHARS = 500_000
@@ -76,9 +79,11 @@ class EmptyRequest(OmsError):
 
 
 def check_query(text: str, allowed: frozenset[str] = frozenset()) -> None:
-    """Raise :class:`OmsError` when ``text`` (a query or an update) names, in ``SERVICE``,
-    ``LOAD``, ``FROM`` / ``FROM NAMED`` or ``USING``, an IRI that is neither one of the
-    project's graphs nor at an endpoint in ``allowed``.
+    """Raise :class:`OmsError` when ``text`` (a query or an update) names, in ``SERVICE``
+    or ``LOAD``, an IRI that is not at an endpoint in ``allowed``, or, in ``FROM`` /
+    ``FROM NAMED`` or ``USING``, an IRI that is neither one of the project's graphs nor at
+    an endpoint in ``allowed``. ``SERVICE`` and ``LOAD`` fetch whatever they name, the
+    project's own IRIs included (they resolve on the web), so those pass only when allowed.
 
     An IRI's endpoint is the IRI without its query string and fragment; ``allowed``
     holds endpoint URLs (``--allow-service``). ``SERVICE ?variable`` is always refused:
@@ -100,8 +105,10 @@ allow the endpoint with --allow-service http://example.org/sparql
                 f"refused to send {keyword} ?{target}: its endpoint is known only while the query runs; "
                 "name the endpoint IRI instead"
             )
-        if target.startswith(PROJECT_GRAPHS) or _endpoint(target) in endpoints:
+        if _endpoint(target) in endpoints:
             continue
+        if target.startswith(PROJECT_GRAPHS) and keyword.startswith(_DATASET_KEYWORDS):
+            continue  # a graph of the project's own: the store holds it, nothing is fetched
         raise OmsError(
             f"refused to send {keyword} <{target}>: federation is opt-in; "
             f"allow the endpoint with --allow-service {_endpoint(target)}"
