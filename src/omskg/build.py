@@ -40,7 +40,7 @@ from omskg.prefixes import (
     PrefixMap,
     load_prefix_map,
 )
-from omskg.records import DEFINITION, CuratedData, Evidence, Located, Statement, load_curated
+from omskg.records import DEFINITION, Clause, CuratedData, Evidence, Located, Statement, load_curated
 
 MAPPING_PREDICATES = {
     "exact": SKOS.exactMatch,
@@ -63,6 +63,35 @@ REFERENCE_TYPES = {"article": BIBO.AcademicArticle, "chapter": BIBO.Chapter, "bo
 # xsd:duration (XML Schema 1.1): ISO 8601 without weeks, so 20 weeks is P140D, not P20W.
 _DURATION = re.compile(r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# Hedges: inside a clause they qualify that clause alone (docs/data-model.md, "Hedges").
+HEDGES = {"quantifier", "certainty"}
+# Each kind of clause: the link from the statement, the clause's class, the qualifiers it may
+# hold besides hedges, and the statement relations it may belong to (None: any).
+CLAUSES: dict[str, tuple[URIRef, URIRef, set[str], set[str] | None]] = {
+    "effects": (
+        OMS.hasEffect,
+        OMS.TreatmentEffect,
+        {
+            "benefitOnset",
+            "benefitDurationMin",
+            "benefitDurationMax",
+            "effective",
+            "targetFinding",
+            "therapeuticGoal",
+            "population",
+        },
+        {"hasTreatment"},
+    ),
+    "restrictions": (
+        OMS.hasRestriction,
+        OMS.Restriction,
+        {"population", "onset", "sex", "severity", "applicableWhen"},
+        None,
+    ),
+}
+# Qualifiers that describe what a treatment does, so they never sit on the statement itself,
+# where a hedge of the statement would read as theirs.
+EFFECT_ONLY = {"benefitOnset", "benefitDurationMin", "benefitDurationMax", "effective"}
 
 
 @dataclass
@@ -176,6 +205,34 @@ class _Builder:
             getattr(self, f"add_{kind}")(node, record)
         for statement in self.curated.statements:
             self.add_statement(statement)
+        self.check_copies()
+
+    def check_copies(self) -> None:
+        """Refuse a record that repeats another's fact from the same document with fewer qualifiers.
+
+        Such a copy reads as the fact stated outright beside its qualified form (an unqualified
+        "medication triggers OMS" next to "rarely"); docs/data-model.md, "One fact, one record".
+        """
+        seen: dict[tuple[str, str, str], list[tuple[Statement, frozenset[str]]]] = {}
+        for st in self.curated.statements:
+            key = (st.subject, st.predicate, repr(st.object))
+            details = frozenset(
+                [f"{name}={value!r}" for name, values in st.qualifiers.items() for value in values]
+                + [f"{c.kind}:{sorted(c.qualifiers.items())!r}" for c in st.clauses]
+            )
+            documents = {item.source for item in st.evidence}
+            for other, other_details in seen.get(key, []):
+                shared = documents & {item.source for item in other.evidence}
+                if shared and (details <= other_details or other_details <= details):
+                    fewer, more = (st, other) if details <= other_details else (other, st)
+                    self.problem(
+                        fewer,
+                        f"{st.subject} {st.predicate} {st.object}",
+                        f"repeats the fact of {more.file}:{more.line} from {', '.join(sorted(shared))} "
+                        "with no qualifier of its own: merge the evidence into one record, or give each "
+                        "record the qualifiers its passage states",
+                    )
+            seen.setdefault(key, []).append((st, details))
 
     def add_entity(self, node: URIRef, record: Located) -> None:
         cls = record.get("type")
@@ -297,14 +354,23 @@ class _Builder:
     def add_statement(self, st: Statement) -> None:
         subject = self.term(st, st.subject)
         predicate, obj = self.predicate_and_object(st)
-        qualifiers = self.qualifiers(st)
+        qualifiers = self.qualifiers(st, st.qualifiers)
+        for name in sorted(EFFECT_ONLY & set(st.qualifiers)):
+            self.problem(
+                st, name, "describes the treatment's effect: give it under `effects`, with its own hedge"
+            )
+        clauses = [(clause, self.qualifiers(st, clause.qualifiers)) for clause in st.clauses]
+        for clause, _ in clauses:
+            self.check_clause(st, clause)
         if not st.evidence:
             self.problem(st, st.subject, "statement has no evidence; cite the passage by offsets")
         evidence = [self.evidence(st, item) for item in st.evidence]
         if subject is None or predicate is None or obj is None or None in evidence:
             return
         self.add(subject, predicate, obj)
-        digest = _digest([subject, predicate, obj, *sorted(f"{p.n3()} {v.n3()}" for p, v in qualifiers)])
+        clause_keys = sorted(f"{c.kind} {_qualifier_key(q)}" for c, q in clauses)
+        qualifier_keys = sorted(f"{p.n3()} {v.n3()}" for p, v in qualifiers)
+        digest = _digest([subject, predicate, obj, *qualifier_keys, *clause_keys])
         node = OMSS[digest]
         self.statement_nodes.add(node)
         self.origins.setdefault(node, f"{st.file}:{st.line}")
@@ -314,6 +380,15 @@ class _Builder:
         self.add(node, RDF.object, obj)
         for prop, value in qualifiers:
             self.add(node, prop, value)
+        for clause, clause_qualifiers in clauses:
+            link, cls, _, _ = CLAUSES[clause.kind]
+            clause_node = OMSS[
+                f"{digest}.{clause.kind[:-1]}-{_digest([_qualifier_key(clause_qualifiers)])[:8]}"
+            ]
+            self.add(node, link, clause_node)
+            self.add(clause_node, RDF.type, cls)
+            for prop, value in clause_qualifiers:
+                self.add(clause_node, prop, value)
         if st.note:
             self.text(node, OMS.curationNote, st.note)
         for item in st.evidence:
@@ -343,9 +418,26 @@ class _Builder:
         self.problem(st, name, "unknown predicate: use a relation or attribute of the ontology")
         return None, None
 
-    def qualifiers(self, st: Statement) -> list[tuple[URIRef, Node]]:
+    def check_clause(self, st: Statement, clause: Clause) -> None:
+        _, _, allowed, relations = CLAUSES[clause.kind]
+        for name in sorted(set(clause.qualifiers) - allowed - HEDGES):
+            self.problem(
+                st,
+                name,
+                f"not a qualifier of `{clause.kind}`; use one of: {', '.join(sorted(allowed | HEDGES))}",
+            )
+        if not set(clause.qualifiers) - HEDGES:
+            self.problem(
+                st, clause.kind, "a clause needs something to hedge besides its quantifier or certainty"
+            )
+        if relations is not None and st.predicate not in relations:
+            self.problem(
+                st, clause.kind, f"only statements with {', '.join(sorted(relations))} have `{clause.kind}`"
+            )
+
+    def qualifiers(self, st: Statement, given: dict[str, list[Any]]) -> list[tuple[URIRef, Node]]:
         result: list[tuple[URIRef, Node]] = []
-        for name, values in st.qualifiers.items():
+        for name, values in given.items():
             if name not in self.vocab.qualifiers:
                 self.problem(st, name, "unknown qualifier: use a sub-property of oms:qualifier")
                 continue
@@ -397,6 +489,11 @@ def _digest(parts: list[Any]) -> str:
     """A short content hash: the same parts always give the same id."""
     text = "\x1f".join(p.n3() if isinstance(p, Node) else str(p) for p in parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _qualifier_key(qualifiers: list[tuple[URIRef, Node]]) -> str:
+    """The qualifiers as one sorted string, for content hashes."""
+    return " ".join(sorted(f"{p.n3()} {v.n3()}" for p, v in qualifiers))
 
 
 def _citation_label(authors: list[str], record: Located) -> str:

@@ -125,6 +125,24 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Clause:
+    """Qualifiers of one part of a statement (its effect, or whom it is restricted to).
+
+    A hedge inside a clause (``quantifier``, ``certainty``) applies to that clause alone,
+    not to the whole statement: "improvement is often rapid" is an effect whose speed is
+    hedged, not a treatment that is often given.
+    """
+
+    kind: str  # a key of CLAUSE_KINDS
+    qualifiers: dict[str, list[Any]]
+    line: int
+
+
+# Record key of each kind of clause.
+CLAUSE_KINDS = ("effects", "restrictions")
+
+
+@dataclass(frozen=True)
 class Statement:
     subject: str
     predicate: str
@@ -132,6 +150,7 @@ class Statement:
     is_value: bool
     qualifiers: dict[str, list[Any]]
     evidence: tuple[Evidence, ...]
+    clauses: tuple[Clause, ...]
     note: str | None
     file: str
     line: int
@@ -188,7 +207,7 @@ FIELDS = {
         "note",
     },
     "organisation": {"id", "label", "definition", "unmapped", "note", "address", "telephone", "fax", "url"},
-    "statement": {"subject", "predicate", "object", "value", "qualifiers", "evidence", "note"},
+    "statement": {"subject", "predicate", "object", "value", "qualifiers", *CLAUSE_KINDS, "evidence", "note"},
     "evidence": {"source", "start", "end", "code"},
 }
 
@@ -273,14 +292,10 @@ def _statement(record: Located, problems: list[Problem]) -> Statement | None:
         term = str(record.get("subject", ""))
         problems.append(Problem(*where, term, f"statement needs {what}"))
         return None
-    raw_qualifiers = record.get("qualifiers") or {}
-    if not isinstance(raw_qualifiers, dict):
-        problems.append(Problem(*where, "qualifiers", "qualifiers must be a mapping of name: value"))
+    qualifiers = _qualifiers(record.get("qualifiers"), "qualifiers", record, problems)
+    clauses = _clauses(record, problems)
+    if qualifiers is None or clauses is None:
         return None
-    qualifiers = {
-        str(key): (list(value) if isinstance(value, list) else [value])
-        for key, value in raw_qualifiers.items()
-    }
     evidence = []
     for item in record["evidence"] or []:
         try:
@@ -304,7 +319,43 @@ def _statement(record: Located, problems: list[Problem]) -> Statement | None:
         is_value=has_value or definitional,
         qualifiers=qualifiers,
         evidence=tuple(evidence),
+        clauses=clauses,
         note=record.get("note"),
         file=record.file,
         line=record.line,
     )
+
+
+def _qualifiers(
+    raw: object, key: str, where: Located, problems: list[Problem]
+) -> dict[str, list[Any]] | None:
+    """``name: value`` or ``name: [values]`` as ``name -> [values]``; None (reported) if not a mapping."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        line = raw.line if isinstance(raw, Located) else where.line
+        problems.append(Problem(where.file, line, key, f"`{key}` must be a mapping of name: value"))
+        return None
+    return {str(name): (list(value) if isinstance(value, list) else [value]) for name, value in raw.items()}
+
+
+def _clauses(record: Located, problems: list[Problem]) -> tuple[Clause, ...] | None:
+    clauses: list[Clause] = []
+    for kind in CLAUSE_KINDS:
+        items = record.get(kind) or []
+        if not isinstance(items, list) or (not items and kind in record):
+            problems.append(
+                Problem(record.file, record.line, kind, f"`{kind}` must be a list of qualifier mappings")
+            )
+            return None
+        for item in items:
+            qualifiers = _qualifiers(item, kind, record, problems)
+            if qualifiers is None:
+                return None
+            if not qualifiers:
+                problems.append(
+                    Problem(record.file, record.line, kind, f"an item of `{kind}` has no qualifiers")
+                )
+                return None
+            clauses.append(Clause(kind, qualifiers, item.line if isinstance(item, Located) else record.line))
+    return tuple(clauses)
