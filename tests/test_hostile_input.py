@@ -202,11 +202,13 @@ def test_a_json_encoded_document_is_refused_unfetched(
     """A JSON string holding a JSON-LD document: the checks saw a string, rdflib parsed
     the document inside it and fetched its remote context (`omskg diff` exited 0)."""
     with ScriptedServer([CONTEXT_REPLY]) as server:
-        inner = json.dumps({"@context": server.url, "@id": "http://example.org/a", "http://example.org/p": "1"})
+        inner = json.dumps(
+            {"@context": server.url, "@id": "http://example.org/a", "http://example.org/p": "1"}
+        )
         path = tmp_path / "x.jsonld"
         path.write_text(json.dumps(inner if form == "string" else [inner]), encoding="utf-8")
         old = tmp_path / "old.ttl"
-        old.write_text("<http://example.org/a> <http://example.org/p> \"1\" .\n", encoding="utf-8")
+        old.write_text('<http://example.org/a> <http://example.org/p> "1" .\n', encoding="utf-8")
         assert main(["diff", str(old), str(path)]) == 2
         where = "the top level" if form == "string" else "item 1 of the array"
         assert capsys.readouterr().err.splitlines() == [
@@ -266,6 +268,16 @@ RELATIVE_CASES = {
     "graph name.trig": (PREFIX + "<g> { ex:s ex:p ex:o . }\n", 2, "g"),
     "datatype.ttl": (PREFIX + 'ex:s ex:p "1"^^<number> .\n', 2, "number"),
     "no base.jsonld": ('{\n"@id": "thing",\n"http://example.org/p": "x"\n}', 2, "thing"),
+    # above the placeholder base, at its root, or at another host: all relative references
+    "climbing.ttl": (PREFIX + '<../x> ex:p "x" .\n', 2, "../x"),
+    "climbing far.trig": (PREFIX + "ex:s ex:p <../../../../y> .\n", 2, "../../../../y"),
+    "root.ttl": (PREFIX + "ex:s ex:p </x> .\n", 2, "/x"),
+    "other host.ttl": (PREFIX + "<//example.net/x> ex:p ex:o .\n", 2, "//example.net/x"),
+    "climbing.jsonld": (
+        '{\n"@id": "http://example.org/s",\n"http://example.org/p": {"@id": "../x"}\n}',
+        3,
+        "../x",
+    ),
     "no base.rdf": (
         '<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
         ' xmlns:ex="http://example.org/">\n<rdf:Description rdf:about="thing"><ex:p>x</ex:p>'
@@ -284,6 +296,22 @@ def test_a_relative_iri_without_a_base_is_refused(case: str, tmp_path: Path) -> 
     with pytest.raises(InputRefused) as refused:
         read_graph(path)
     assert str(refused.value).startswith(f"{path}:{line}: the relative IRI <{relative}> {RELATIVE}")
+
+
+def test_cli_diff_refuses_a_relative_iri_above_the_placeholder_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`<../x>` resolved above the placeholder base, where the check did not look: `omskg
+    diff` accepted it."""
+    old, new = tmp_path / "old.ttl", tmp_path / "r.ttl"
+    old.write_text('<http://e/x> <http://e/p> "x" .\n', encoding="utf-8")
+    new.write_text('<../x> <http://e/p> "x" .\n', encoding="utf-8")
+    assert main(["diff", str(old), str(new)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {new}:1: the relative IRI <../x> {RELATIVE}; "
+        "write the IRI in full or declare an absolute base (@base in Turtle, TriG or a JSON-LD context, "
+        "xml:base in RDF/XML)"
+    ]
 
 
 def test_a_relative_iri_resolves_against_the_declared_base(tmp_path: Path) -> None:

@@ -13,9 +13,11 @@ before rdflib sees them, and refuses IRIs left relative.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urljoin
 
 import rdflib
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -33,7 +35,6 @@ from omskg.input_limits import (
     check_turtle_nesting,
     decode_utf8,
     limit,
-    line_of,
     load_json,
     no_network,
     read_limited,
@@ -51,8 +52,13 @@ FORMATS = {
 
 # The base every file is parsed against, so that an IRI left relative can be found and
 # refused (rdflib would otherwise resolve it against the file's own file:// IRI). The
-# .invalid top-level domain is reserved and never names a real host (RFC 2606).
-NO_BASE = "https://omskg.invalid/no-base/"
+# .invalid top-level domain is reserved and never names a real host (RFC 2606); the
+# scheme is S-HTTP's, which no RDF uses, and which Python's urljoin (and so each of
+# rdflib's parsers) resolves like http: so every reference resolved against the base
+# keeps its scheme: `<a>`, `<../../x>` climbing above the path, `</x>` and `<//host/x>`,
+# which takes its host from the reference and only its scheme from the base.
+NO_BASE = "shttp://omskg.invalid/no-base/"
+_RESOLVED = "shttp:"
 
 
 @contextmanager
@@ -129,12 +135,28 @@ def _refuse_relative(quad: tuple[Node | None, ...], text: str, name: str) -> Non
     """Refuse a quad with an IRI (or datatype IRI) resolved against :data:`NO_BASE`."""
     for term in quad:
         iri = term.datatype if isinstance(term, Literal) else term
-        if isinstance(iri, URIRef) and iri.startswith(NO_BASE):
-            relative = iri[len(NO_BASE) :]
+        if isinstance(iri, URIRef) and iri.startswith(_RESOLVED):
+            relative, line = _as_written(str(iri), text)
             raise InputRefused(
                 name,
-                line_of(text, f"<{relative}>") or line_of(text, f'"{relative}"'),
+                line,
                 f"the relative IRI <{relative}> has no base to resolve against, and omskg does not use "
                 "the file's location; write the IRI in full or declare an absolute base "
                 "(@base in Turtle, TriG or a JSON-LD context, xml:base in RDF/XML)",
             )
+
+
+# An IRI in angle brackets (Turtle, TriG) or a quoted string (JSON-LD, RDF/XML attributes).
+_REFERENCE = re.compile(r"""<([^<>"{}|^`\\\x00-\x20]*)>|"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'""")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _as_written(iri: str, text: str) -> tuple[str, int | None]:
+    """The first relative reference in ``text`` that resolves against :data:`NO_BASE` to
+    ``iri``, and its line; else the part of ``iri`` after the base, and None. (Only called
+    to report a refusal: it reads the whole text.)"""
+    for match in _REFERENCE.finditer(text):
+        written = next(group for group in match.groups() if group is not None)
+        if not _SCHEME.match(written) and urljoin(NO_BASE, written) == iri:
+            return written, text.count("\n", 0, match.start()) + 1
+    return (iri.removeprefix(NO_BASE) if iri.startswith(NO_BASE) else iri.removeprefix(_RESOLVED)), None
