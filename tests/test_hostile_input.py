@@ -19,6 +19,7 @@ import rdflib
 
 from engines import Reply, ScriptedServer, free_port
 from omskg.cli import main
+from omskg.dataset import load_release
 from omskg.endpoint import push_file
 from omskg.errors import DataError, OmsError
 from omskg.input_limits import InputRefused, no_network
@@ -447,6 +448,53 @@ def test_deeply_nested_yaml_is_refused_in_bounded_time(depth: int, tmp_path: Pat
     path.write_text("- id: x\n  note: " + "[" * depth + "]" * depth + "\n", encoding="utf-8")
     outcome = isolated("read_yaml_list", path)
     assert_refused_quickly(outcome, f"deep.yaml:2: YAML collections {LIMIT}")
+
+
+RELEASE_DEEP = "\nextra: " + "[" * 5_000 + "]" * 5_000 + "\n"
+RELEASE_ALIAS = "\nextra: &a [x, y]\nmore: *a\n"
+
+
+@pytest.mark.parametrize(
+    ("addition", "message"),
+    [
+        (RELEASE_DEEP, f"YAML collections {LIMIT} or the max_depth option"),
+        (RELEASE_ALIAS, "the YAML alias *a is refused, since aliases can make a small file expand"),
+    ],
+    ids=["deep nesting", "alias"],
+)
+def test_the_release_file_is_read_within_the_yaml_limits(
+    project_copy: Path, addition: str, message: str
+) -> None:
+    """data/release.yaml was read with yaml.safe_load: 5,000 nested brackets ended the build
+    in a RecursionError, aliases were accepted."""
+    path = project_copy / "data" / "release.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + addition, encoding="utf-8")
+    line = len(text.splitlines()) + (2 if addition == RELEASE_DEEP else 3)
+    with pytest.raises(DataError) as refused:
+        load_release(project_copy)
+    [problem] = refused.value.problems
+    assert str(problem).startswith(f"data/release.yaml:{line}: {message}"), problem
+
+
+def test_a_hostile_release_file_stops_the_build_and_dist_is_kept(
+    project_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / "omskg.dataset.ttl").write_text("# the previous release\n", encoding="utf-8")
+    (out / "omskg.nt").write_text("", encoding="utf-8")
+    before = {p: p.read_bytes() for p in out.rglob("*")}
+    path = project_copy / "data" / "release.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + RELEASE_DEEP, encoding="utf-8")
+    assert main(["build", "--out", str(out), "--no-link"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("[")]
+    assert errors == [
+        f"error: data/release.yaml:{len(text.splitlines()) + 2}: YAML collections {LIMIT} or the "
+        "max_depth option"
+    ]
+    assert {p: p.read_bytes() for p in out.rglob("*")} == before
 
 
 def test_oversize_yaml_is_refused_with_its_line(tmp_path: Path) -> None:

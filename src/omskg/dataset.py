@@ -28,13 +28,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-import yaml
 from rdflib import RDF, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV
 from rdflib.term import Node
 
 from omskg.build import MAPPING_PREDICATES
 from omskg.errors import DataError, OmsError, Problem
+from omskg.input_limits import InputRefused, load_yaml
 from omskg.paths import project_root
 from omskg.prefixes import DCAT, DCTYPES, IDOT, OMS, PAV, SPDX, VOID, PrefixMap, load_prefix_map
 from omskg.validate import Report, validate
@@ -130,10 +130,10 @@ def load_release(root: Path | None = None) -> Release:
     rdflib.term.URIRef('https://w3id.org/omskg/release/0.4.0')
     """
     root = root or project_root()
-    try:
-        data = yaml.safe_load((root / RELEASE_FILE).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataError([Problem(RELEASE_FILE, None, "", f"malformed YAML: {exc}")]) from None
+    try:  # within the limits of the curated records: no aliases, bounded size and nesting
+        data = load_yaml(root / RELEASE_FILE, RELEASE_FILE, what="the release file")
+    except InputRefused as exc:
+        raise DataError([Problem(RELEASE_FILE, exc.line, "", exc.message)]) from None
     if not isinstance(data, dict):
         raise DataError([Problem(RELEASE_FILE, 1, "", "expected a mapping of release facts")])
     try:

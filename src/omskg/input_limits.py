@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
+import yaml
+
 from omskg.errors import OmsError
 
 RDF_BYTES_ENV = "OMSKG_MAX_RDF_BYTES"
@@ -350,6 +352,71 @@ def check_rdf_file(
         check_rdfxml(text, name, depth)
     else:
         raise InputRefused(name, None, f"omskg does not check {media_type} input; convert it to N-Quads")
+
+
+# --- YAML ------------------------------------------------------------------------------
+
+
+class BoundedYamlLoader(yaml.SafeLoader):
+    """A safe loader (no Python objects) that refuses aliases and collections nested deeper
+    than ``max_depth``, naming ``source_name`` and the line.
+
+    An alias (``*name``) repeats a node without copying it, so a few lines of them can
+    stand for billions of values ("billion laughs") once anything walks the result; the
+    project's YAML has no use for them. Composing recurses once per level (5,000 nested
+    brackets end in a RecursionError), so the depth is bounded too.
+    """
+
+    source_name = ""
+    max_depth = Limit(DEFAULTS[NESTING_ENV], NESTING_ENV, "max_depth")
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.check_event()  # makes the next event current without taking it
+        event: yaml.Event = self.current_event
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent):
+            raise InputRefused(
+                self.source_name,
+                line,
+                f"the YAML alias *{event.anchor} is refused, since aliases can make a small file expand "
+                "without bound; write the value out",
+            )
+        self._depth += 1
+        try:
+            if self._depth > self.max_depth.value:
+                raise InputRefused(
+                    self.source_name,
+                    line,
+                    f"YAML collections nest deeper than the limit of {self.max_depth.value} levels; "
+                    f"{self.max_depth.hint()}",
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(
+    path: Path, name: str, *, what: str, max_bytes: int | None = None, max_depth: int | None = None
+) -> Any:
+    """The one document of the YAML file ``path`` (``name`` in errors), read within the
+    limits of the curated records: at most ``max_bytes`` (``OMSKG_MAX_YAML_BYTES``) of
+    UTF-8, no aliases, collections nested at most ``max_depth`` deep. Any refusal, and
+    malformed YAML, is an :class:`InputRefused` naming the file and line; ``what`` names
+    the kind of file in the size message."""
+    size, depth = limit(max_bytes, YAML_BYTES_ENV, "max_bytes"), limit(max_depth, NESTING_ENV, "max_depth")
+    loader = BoundedYamlLoader(decode_utf8(read_limited(path, name, size, what), name))
+    loader.source_name, loader.max_depth = name, depth
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputRefused(
+            name, mark.line + 1 if mark is not None else None, f"malformed YAML: {reason}"
+        ) from None
+    finally:
+        loader.dispose()
 
 
 # --- no network while a parser reads a user's file -----------------------------------------
