@@ -25,6 +25,7 @@ from omskg.prefixes import OA, OMS, OMSG, load_prefix_map
 REMOVED_GRAPH = OMSG["diff/removed"]
 ADDED_GRAPH = OMSG["diff/added"]
 _STRUCTURE = {RDF.type, RDF.subject, RDF.predicate, RDF.object, OMS.hasEvidence, OMS.curationNote}
+_CLAUSE_LINKS = {OMS.hasEffect, OMS.hasRestriction}
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ def statements(graph: Graph) -> dict[URIRef, StatementView]:
         subject, predicate, obj = (graph.value(node, p) for p in (RDF.subject, RDF.predicate, RDF.object))
         if subject is None or predicate is None or obj is None:
             continue
-        qualifiers = frozenset((p, o) for p, o in graph.predicate_objects(node) if p not in _STRUCTURE)
+        qualifiers = frozenset(
+            (p, _part(graph, o) if p in _CLAUSE_LINKS else o)
+            for p, o in graph.predicate_objects(node)
+            if p not in _STRUCTURE
+        )
         views[node] = StatementView(
             node,
             (subject, predicate, obj),
@@ -84,6 +89,19 @@ def statements(graph: Graph) -> dict[URIRef, StatementView]:
             frozenset(str(n) for n in graph.objects(node, OMS.curationNote)),
         )
     return views
+
+
+def _part(graph: Graph, node: Node) -> Literal:
+    """An effect or restriction as one text of its CURIE-named properties and values, so that a
+    change inside it reads as a change of the statement, not of an opaque node."""
+    prefixes = load_prefix_map()
+
+    def name(term: Node) -> str:
+        return prefixes.compress(str(term)) or str(term) if isinstance(term, URIRef) else str(term)
+
+    return Literal(
+        ", ".join(sorted(f"{name(p)} {name(o)}" for p, o in graph.predicate_objects(node) if p != RDF.type))
+    )
 
 
 def _evidence(graph: Graph, evidence: Node) -> tuple[str, int, int]:

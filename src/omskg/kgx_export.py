@@ -284,10 +284,15 @@ def _knowledge_level(graph: Graph, statement: URIRef) -> str:
 
 
 def _qualifiers(graph: Graph, statement: URIRef, slots: dict[URIRef, str]) -> dict[str, str]:
-    """Biolink qualifier slots of ``statement``; each is single-valued in Biolink."""
+    """Biolink qualifier slots of ``statement``; each is single-valued in Biolink.
+
+    A restriction's population, onset or sex fills the same slot as on the statement (Biolink
+    has no place for the restriction's own hedge, which stays in the RDF exports).
+    """
     result: dict[str, str] = {}
+    holders = [statement, *graph.objects(statement, OMS.hasRestriction)]
     for qualifier, slot in sorted(slots.items()):
-        values = sorted(_value(v) for v in graph.objects(statement, qualifier))
+        values = sorted(_value(v) for holder in holders for v in graph.objects(holder, qualifier))
         if len(values) > 1:
             raise ValueError(f"{_curie(statement)}: {slot} takes one value, the statement has {values}")
         if values:

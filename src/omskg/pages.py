@@ -49,6 +49,8 @@ MAPPINGS = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch,
 # Shown in their own sections, so left out of the table of other properties.
 _SHOWN = {RDF.type, RDFS.label, DEFINITION, *SYNONYMS, *MAPPINGS}
 _STATEMENT_PARTS = {RDF.type, RDF.subject, RDF.predicate, RDF.object, OMS.hasEvidence, OMS.curationNote}
+# A statement's parts with hedges of their own (docs/data-model.md), shown written out.
+_CLAUSE_LINKS = {OMS.hasEffect, OMS.hasRestriction}
 _NAMES = (RDFS.label, DCTERMS.title, *SYNONYMS)
 # Names for the reused terms the graph states without a label of its own.
 _KNOWN_LABELS: dict[Node, str] = {
@@ -291,7 +293,13 @@ class Site:
         """The view of one reified statement."""
         g = self.graph
         qualifiers = [
-            Qualifier(self.link(prop), tuple(self.link(v) for v in _sorted_values(g.objects(node, prop))))
+            Qualifier(
+                self.link(prop),
+                tuple(
+                    self.part(v) if prop in _CLAUSE_LINKS else self.link(v)
+                    for v in _sorted_values(g.objects(node, prop))
+                ),
+            )
             for prop in _sorted_values(set(g.predicates(node)) - _STATEMENT_PARTS)
         ]
         return StatementView(
@@ -304,6 +312,19 @@ class Site:
             note=_first(g.objects(node, OMS.curationNote)),
             evidence=tuple(self.evidence(e) for e in _sorted_values(g.objects(node, OMS.hasEvidence))),
         )
+
+    def part(self, node: Node) -> Link:
+        """A statement's effect or restriction written out with its own hedge.
+
+        For example ``speed of benefit rapid; quantifier often``.
+        """
+        shown = self.link(node)
+        parts = [
+            f"{self.label(prop)} {self.link(value).text}"
+            for prop, value in sorted(self.graph.predicate_objects(node), key=_text_pair)
+            if prop != RDF.type
+        ]
+        return Link("; ".join(parts), shown.href, shown.curie, shown.external, shown.kind)
 
     def evidence(self, node: Node) -> Evidence:
         """Document, span, evidence code and (when the document is at hand) the passage."""
