@@ -613,3 +613,65 @@ def test_a_body_within_the_limit_is_read_in_chunks(base: str) -> None:
     )
     assert answer.startswith("HTTP/1.1 200"), answer[:300]
     assert answer.endswith('{"head":{},"boolean":true}')
+
+
+def test_slow_request_headers_are_cut_off(base: str) -> None:
+    """uvicorn closed only idle keep-alive connections, and every byte restarted that clock:
+    a client that sends nothing, or a header a byte at a time, held its connection for ever."""
+    url = urlsplit(base)
+    closed: dict[str, float] = {}
+
+    def hold(name: str, first: bytes, trickle: bytes) -> None:
+        with socket.create_connection((url.hostname, url.port), timeout=1) as sock:
+            started = time.monotonic()
+            sock.sendall(first)
+            while time.monotonic() - started < 30:
+                try:
+                    if trickle:
+                        sock.sendall(trickle)
+                    if sock.recv(1024) == b"":
+                        break
+                except TimeoutError:
+                    continue
+                except OSError:  # reset
+                    break
+            closed[name] = time.monotonic() - started
+
+    holders = [
+        threading.Thread(target=hold, args=("silent", b"", b"")),
+        threading.Thread(target=hold, args=("slow loris", b"GET / HTTP/1.1\r\nHost: x\r\n", b"X")),
+    ]
+    for holder in holders:
+        holder.start()
+    for holder in holders:
+        holder.join()
+    assert set(closed) == {"silent", "slow loris"}
+    assert all(5 < seconds < 20 for seconds in closed.values()), closed
+
+
+def _log_of(server: RunningStore) -> Path:
+    """The file the server process writes its standard error to."""
+    log = Path(f"/proc/{server.pid}/fd/2")
+    if not log.exists():
+        pytest.skip("needs /proc to find the server's log")
+    return log.resolve()
+
+
+@pytest.mark.parametrize("content_type", ["application/sparql-query", "application/x-www-form-urlencoded"])
+def test_a_client_leaving_mid_body_leaves_no_traceback(
+    served: RunningStore, base: str, client: httpx.Client, content_type: str
+) -> None:
+    log = _log_of(served)
+    before = log.stat().st_size
+    url = urlsplit(base)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        sock.sendall(
+            f"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+            "Content-Length: 1000\r\n\r\nSELECT".encode()
+        )
+        time.sleep(0.3)
+    time.sleep(0.5)
+    assert client.get("/").status_code == 200
+    with log.open("rb") as written:
+        written.seek(before)
+        assert b"Traceback" not in written.read()

@@ -1,5 +1,6 @@
 """Command line: a thin layer over the library. Exit codes: 0 success, 1 checks failed
-(SHACL violations, evidence problems) or, for ``diff``, releases differ; 2 bad input or usage."""
+(SHACL violations, evidence problems) or, for ``diff``, releases differ; 2 bad input or usage;
+130 interrupted (Ctrl-C)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ from omskg.sparql_service import run_isolated_query
 from omskg.stats import compute_stats
 from omskg.store import build_store, core_store, load_linked, open_store
 from omskg.validate import validate
+
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 class _Progress:
@@ -379,6 +382,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OmsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback, and the shell's code for it
+        after = (
+            f"; {args.out} holds the previous release, or the new one whole if it was already in place"
+            if args.command == "build"
+            else ""
+        )
+        print(f"error: interrupted{after}", file=sys.stderr)
+        return INTERRUPTED
     return code
 
 

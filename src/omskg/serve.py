@@ -23,6 +23,7 @@ Routes (``IRI`` is any IRI under ``https://w3id.org/omskg/``, served at its path
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import sys
@@ -36,6 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import anyio
+import h11
 import pyoxigraph as ox
 import uvicorn
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -46,6 +49,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from omskg.build import build_graph
 from omskg.conneg import choose
@@ -78,6 +82,10 @@ MAX_QUERY_CHARS = 100_000  # a longer query text is refused (413) before any par
 #: The longest POST body read, in bytes: any query within MAX_QUERY_CHARS fits, even as a
 #: form with every character percent-encoded UTF-8 (12 bytes). Reading stops there.
 MAX_BODY_BYTES = 2 * 2**20
+#: Seconds a client has to send a request's headers, from its first byte (or from the
+#: connection's start), and then its body: slow-loris connections are closed.
+HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 30.0
 #: The most rows (or triples) an HTML results page shows; the rest are a link away.
 HTML_MAX_ROWS = 1_000
 #: ``format`` parameter of /sparql -> the media type it asks for, overriding ``Accept``.
@@ -215,6 +223,12 @@ class Web:
             return PlainTextResponse(f"{exc}\n", status_code=413, headers={**_CORS, "Connection": "close"})
         except ClientDisconnect:  # the client left mid-body: no one to answer, nothing to log
             return Response(status_code=400)
+        except TimeoutError:
+            return PlainTextResponse(
+                f"the request body did not arrive within {BODY_TIMEOUT:g} s\n",
+                status_code=408,
+                headers={"Connection": "close"},
+            )
         except OmsError as exc:
             return PlainTextResponse(f"{exc}\n", status_code=400)
         text = call.query if call.query is not None else call.update
@@ -313,7 +327,9 @@ class _TooLarge(OmsError):
 
 
 async def _protocol_call(request: Request) -> _Call:
-    """The query (or update) and dataset of a SPARQL Protocol request, GET or POST."""
+    """The query (or update) and dataset of a SPARQL Protocol request, GET or POST.
+    :class:`_TooLarge`, :class:`TimeoutError` or starlette's ``ClientDisconnect`` when
+    the body is too long, too slow or cut off."""
     params = request.query_params
     query, update, fmt = params.get("query"), params.get("update"), params.get("format")
     defaults, named = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
@@ -354,11 +370,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    with anyio.fail_after(BODY_TIMEOUT):  # TimeoutError for a body that trickles in
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
     return b"".join(chunks)
 
 
@@ -445,7 +462,53 @@ def serve(
         service = QueryService(source, workers=workers, timeout=timeout)
         app = create_app(site, service)
         print(f"serving {len(graph)} triples at http://{host}:{port}/ (SPARQL: /sparql)", file=sys.stderr)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", http=HeaderTimeoutProtocol)
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers are not
+    complete :data:`HEADER_TIMEOUT` seconds after the connection opened or the request's
+    first byte came. uvicorn times out only idle keep-alive connections, and every byte
+    restarts that clock, so a client sending a header a byte at a time ("slow loris")
+    could hold a connection, and a file descriptor, for ever."""
+
+    header_timeout = HEADER_TIMEOUT
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._arm_header_timer()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._arm_header_timer()  # a request has begun, or may: its headers are due
+        else:
+            self._cancel_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        self._cancel_header_timer()  # the keep-alive timer of uvicorn takes over
+        super().on_response_complete()
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_timed_out)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_timed_out(self) -> None:
+        self._header_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            with contextlib.suppress(h11.LocalProtocolError):
+                self.conn.send(h11.ConnectionClosed())
+            self.transport.close()
 
 
 def page_graph(graph: Graph, *, release: Path | None = None) -> Graph:
