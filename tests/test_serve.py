@@ -273,6 +273,15 @@ def test_sparqlwrapper_json_and_xml(served: RunningStore, method: str) -> None:
     assert [el.firstChild.data for el in tree.getElementsByTagName("uri")] == [str(OMSE["clonazepam"])]
 
 
+def test_sparqlwrapper_construct_in_its_default_format(served: RunningStore, built: BuiltGraph) -> None:
+    """SPARQLWrapper sends format=xml whatever the query; a CONSTRUCT still gets RDF/XML."""
+    wrapper = SPARQLWrapper(served.query_url)
+    wrapper.setQuery(f"CONSTRUCT {{ <{OMS_IRI}> ?p ?o }} WHERE {{ <{OMS_IRI}> ?p ?o FILTER isIRI(?o) }}")
+    graph = wrapper.queryAndConvert()
+    assert isinstance(graph, Graph)
+    assert len(graph) == len([o for o in built.graph.objects(OMS_IRI) if isinstance(o, URIRef)]) > 100
+
+
 @pytest.mark.parametrize("fmt", [CSV, TSV])
 def test_sparqlwrapper_csv_and_tsv(served: RunningStore, fmt: str) -> None:
     text = _wrapper(served, fmt).queryAndConvert().decode("utf-8")
