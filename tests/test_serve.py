@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -479,6 +480,24 @@ def test_html_results_are_capped_with_links_to_the_whole_answer(client: httpx.Cl
     assert whole_csv.headers["content-type"].startswith("text/csv")
     assert len(list(csv.reader(io.StringIO(whole_csv.text)))) == 1 + total
     assert len(client.get(json_link).json()["results"]["bindings"]) == total
+
+
+def test_a_long_query_links_its_whole_answer_by_forms(client: httpx.Client) -> None:
+    """A link would be too long a request line: the page offers buttons that POST the query."""
+    query = EVERY_TRIPLE + "\n#" + "x" * 9_000
+    html = client.post("/sparql", data={"query": query}, headers={"Accept": "text/html"}).text
+    assert "were left out" in html
+    assert not [link for link in _Page(html).links if link.startswith("/sparql?")]
+    forms = re.findall(r'<form action="/sparql" method="post" class="whole">(.*?)</form>', html, re.DOTALL)
+    assert len(forms) == 2
+    csv_form = next(form for form in forms if ">CSV<" in form)
+    csv_fields = {
+        name: unescape(value) for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', csv_form)
+    }
+    assert csv_fields == {"query": query, "format": "csv"}
+    whole = client.post("/sparql", data=csv_fields)
+    assert whole.headers["content-type"].startswith("text/csv")
+    assert len(whole.text.splitlines()) > 1_001
 
 
 def test_html_graph_answers_are_capped_too(client: httpx.Client, built: BuiltGraph) -> None:
