@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from conftest import find_sources
 from engines import RunningStore
 
-STATEMENT = "#st-02c88936b8e63246"  # OMS has treatment clonazepam
+STATEMENT = "#st-eaac02fbe96cfc7b"  # OMS has treatment clonazepam
 DASH = "\N{EN DASH}"
 # Without the background-networking switches, Chromium keeps calling Google's hosts, which
 # this machine's closed network refuses; the test must not depend on any outside host.

@@ -42,7 +42,7 @@ def test_report_names_each_change(releases: tuple[Graph, Graph]) -> None:
     lines = report(diff_releases(old, new), old, new)
     assert lines == [
         "statements: 1 added, 1 removed, 2 changed; entities: 0 added, 0 removed; "
-        "triples: 49 added, 49 removed",
+        "triples: 51 added, 51 removed",
         "+ hiccup | is a kind of | myoclonus (ninds-oms-myoclonus 1427-1476)",
         "- hiccup | is a kind of | simple physiological myoclonus (ninds-oms-myoclonus 1427-1476)",
         "~ opsoclonus-myoclonus syndrome | has treatment | adrenocorticotropic hormone",
@@ -62,7 +62,7 @@ def test_rdf_difference_turns_old_into_new(releases: tuple[Graph, Graph]) -> Non
     patched -= dataset.graph(REMOVED_GRAPH)
     patched += dataset.graph(ADDED_GRAPH)
     assert isomorphic(patched, new)
-    assert len(dataset.graph(REMOVED_GRAPH)) == len(dataset.graph(ADDED_GRAPH)) == 49
+    assert len(dataset.graph(REMOVED_GRAPH)) == len(dataset.graph(ADDED_GRAPH)) == 51
 
 
 def test_same_release_gives_no_difference(built_copy: Graph) -> None:
@@ -93,3 +93,19 @@ def test_cli_diff_exit_codes_and_rdf(
 def test_cli_diff_names_a_missing_release(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", str(tmp_path / "nope.nt"), str(tmp_path / "nope.nt")]) == 2
     assert "nope.nt: no such file" in capsys.readouterr().err
+
+
+def test_a_change_inside_an_effect_reads_as_a_change_of_the_statement(project_copy: Path) -> None:
+    """An effect is a node of its own; the report writes it out, hedge included."""
+    old = build_graph(project_copy).graph
+    gale = project_copy / "data" / "statements" / "gale-oms.yaml"
+    text = gale.read_text()
+    assert text.count("{benefitOnset: Rapid, quantifier: Often}") == 2
+    gale.write_text(text.replace("{benefitOnset: Rapid, quantifier: Often}", "{benefitOnset: Rapid}", 1))
+    new = build_graph(project_copy).graph
+    lines = report(diff_releases(old, new), old, new)
+    assert lines[1:] == [
+        "~ opsoclonus-myoclonus syndrome | has treatment | therapeutic apheresis",
+        '    - qualifier has effect: "oms:benefitOnset oms:Rapid, oms:quantifier oms:Often"',
+        '    + qualifier has effect: "oms:benefitOnset oms:Rapid"',
+    ]

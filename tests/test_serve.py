@@ -35,7 +35,7 @@ from omskg.query import list_queries, run_query
 from test_endpoint import stored_rows
 
 OMS_IRI = OMSE["oms"]
-CLONAZEPAM_STATEMENT = OMSS["02c88936b8e63246"]  # OMS has treatment clonazepam (Gale, 3603-3685, 3686-3759)
+CLONAZEPAM_STATEMENT = OMSS["eaac02fbe96cfc7b"]  # OMS has treatment clonazepam (Gale, 3603-3685, 3686-3759)
 DASH = "\N{EN DASH}"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
@@ -182,8 +182,8 @@ def test_entity_page_shows_what_the_graph_says(client: httpx.Client) -> None:
     assert "<h1>opsoclonus-myoclonus syndrome</h1>" in html
     assert {"synonyms", "mappings", "statements", "properties", "graph"} <= page.ids
     assert "http://purl.obolibrary.org/obo/MONDO_0015247" in page.links  # exact match, linked out
-    assert "st-02c88936b8e63246" in page.ids  # the clonazepam statement, with its evidence:
-    block = html[html.index('id="st-02c88936b8e63246"') :]
+    assert "st-eaac02fbe96cfc7b" in page.ids  # the clonazepam statement, with its evidence:
+    block = html[html.index('id="st-eaac02fbe96cfc7b"') :]
     block = block[: block.index("</li>\n</ul>") if "</li>\n</ul>" in block else len(block)]
     assert 'href="/entity/clonazepam"' in block
     assert f"characters 3603{DASH}3685" in block
@@ -197,7 +197,7 @@ def test_page_names_the_statements_an_entity_appears_in(client: httpx.Client) ->
     html = client.get("/entity/clonazepam.html").text
     page = _Page(html)
     assert "mentioned" in page.ids
-    assert "st-02c88936b8e63246" in page.ids
+    assert "st-eaac02fbe96cfc7b" in page.ids
     assert "/entity/oms" in page.links
     assert "http://purl.obolibrary.org/obo/CHEBI_3756" in page.links
 
@@ -208,7 +208,7 @@ def test_passages_are_shown_when_the_sources_are_at_hand(client: httpx.Client, r
         assert "--sources DIR" in html
         assert "blockquote" not in html
         return
-    block = html[html.index('id="st-02c88936b8e63246"') :]
+    block = html[html.index('id="st-eaac02fbe96cfc7b"') :]
     assert 'class="passage"' in block[: block.index("</li>", block.index(f"3686{DASH}3759"))]
     assert "clonzaepam" in block[:4000]  # the source's own spelling, in the cited passage
 
@@ -703,3 +703,12 @@ def test_a_client_leaving_mid_body_leaves_no_traceback(
     with log.open("rb") as written:
         written.seek(before)
         assert b"Traceback" not in written.read()
+
+
+def test_a_statement_shows_its_effects_and_restriction_with_their_own_hedges(client: httpx.Client) -> None:
+    """Apheresis: restricted to adults as a rule; its benefit often comes fast and may last
+    up to three months (docs/data-model.md, parts of a statement)."""
+    html = unescape(client.get("/entity/therapeutic-apheresis.html").text)
+    assert "population adults; quantifier generally" in html
+    assert "speed of benefit rapid; quantifier often" in html
+    assert "benefit lasts at most P3M (xsd:duration); certainty possible" in html

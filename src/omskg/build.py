@@ -203,18 +203,17 @@ class _Builder:
             self.origins[node] = f"{record.file}:{record.line}"
             kind = self.curated.kinds[ident]
             getattr(self, f"add_{kind}")(node, record)
-        for statement in self.curated.statements:
-            self.add_statement(statement)
-        self.check_copies()
+        built = [statement for statement in self.curated.statements if self.add_statement(statement)]
+        self.check_copies(built)
 
-    def check_copies(self) -> None:
+    def check_copies(self, statements: list[Statement]) -> None:
         """Refuse a record that repeats another's fact from the same document with fewer qualifiers.
 
         Such a copy reads as the fact stated outright beside its qualified form (an unqualified
         "medication triggers OMS" next to "rarely"); docs/data-model.md, "One fact, one record".
         """
         seen: dict[tuple[str, str, str], list[tuple[Statement, frozenset[str]]]] = {}
-        for st in self.curated.statements:
+        for st in statements:
             key = (st.subject, st.predicate, repr(st.object))
             details = frozenset(
                 [f"{name}={value!r}" for name, values in st.qualifiers.items() for value in values]
@@ -351,7 +350,8 @@ class _Builder:
 
     # -- statements ----------------------------------------------------------
 
-    def add_statement(self, st: Statement) -> None:
+    def add_statement(self, st: Statement) -> bool:
+        """Add the statement's triples; False (with the problems recorded) when the record is broken."""
         subject = self.term(st, st.subject)
         predicate, obj = self.predicate_and_object(st)
         qualifiers = self.qualifiers(st, st.qualifiers)
@@ -366,7 +366,7 @@ class _Builder:
             self.problem(st, st.subject, "statement has no evidence; cite the passage by offsets")
         evidence = [self.evidence(st, item) for item in st.evidence]
         if subject is None or predicate is None or obj is None or None in evidence:
-            return
+            return False
         self.add(subject, predicate, obj)
         clause_keys = sorted(f"{c.kind} {_qualifier_key(q)}" for c, q in clauses)
         qualifier_keys = sorted(f"{p.n3()} {v.n3()}" for p, v in qualifiers)
@@ -393,6 +393,7 @@ class _Builder:
             self.text(node, OMS.curationNote, st.note)
         for item in st.evidence:
             self.add_evidence(node, digest, item)
+        return True
 
     def predicate_and_object(self, st: Statement) -> tuple[URIRef | None, Node | None]:
         name = st.predicate

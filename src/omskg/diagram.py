@@ -100,7 +100,7 @@ DOT_TIMEOUT = 60.0
 @dataclass(frozen=True)
 class Neighbour:
     """One fact ``entity --relation--> node``; ``hedged`` when every statement of it carries a
-    certainty qualifier (possible, probable, hypothesised, cause unknown)."""
+    certainty qualifier (possible, probable, hypothesised, research prospect)."""
 
     kind: Kind
     relation: URIRef
@@ -280,7 +280,8 @@ def _legend(hood: Neighbourhood) -> str:
     )
     hedge = (
         '<TR><TD BORDER="1" STYLE="dashed" WIDTH="18"> </TD>'
-        '<TD ALIGN="LEFT">dashed: the source hedges it (possible, probable, hypothesised)</TD></TR>'
+        '<TD ALIGN="LEFT">dashed: the source hedges it '
+        "(possible, probable, hypothesised, research prospect)</TD></TR>"
     )
     table = (
         '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
