@@ -149,6 +149,59 @@ def test_head_answers_like_get(client: httpx.Client) -> None:
     assert response.content == b""
 
 
+# --- release documents: ETag, Cache-Control, 304 ---------------------------------------------
+
+RELEASE_DOCUMENTS = [
+    "/entity/oms.html",
+    "/entity/oms.ttl",
+    "/entity/oms.jsonld",
+    "/entity/oms.nt",
+    "/entity/clonazepam.html",
+    "/vocab/hasTreatment.ttl",
+    "/static/style.css",
+    "/static/favicon.svg",
+    "/docs/ontology.html",
+    "/",
+]
+
+
+@pytest.mark.parametrize("path", RELEASE_DOCUMENTS)
+def test_release_documents_are_revalidated_by_etag(client: httpx.Client, path: str) -> None:
+    first, second = client.get(path), client.get(path)
+    assert first.status_code == second.status_code == 200
+    etag = first.headers["etag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    assert second.headers["etag"] == etag
+    assert second.content == first.content
+    assert "max-age=" in first.headers["cache-control"]
+    for header in (etag, f"W/{etag}", f'"other", {etag}', f'W/"other",W/{etag}', "*"):
+        answer = client.get(path, headers={"If-None-Match": header})
+        assert answer.status_code == 304, header
+        assert answer.content == b""
+        assert answer.headers["etag"] == etag
+        assert answer.headers["cache-control"] == first.headers["cache-control"]
+    for header in ('"other"', etag.strip('"'), f'"{etag}"', ""):  # no tag, or a tag mangled
+        answer = client.get(path, headers={"If-None-Match": header})
+        assert answer.status_code == 200, header
+        assert answer.content == first.content
+
+
+def test_different_documents_have_different_etags(client: httpx.Client) -> None:
+    tags = {client.get(path).headers["etag"] for path in RELEASE_DOCUMENTS}
+    assert len(tags) == len(RELEASE_DOCUMENTS)
+
+
+def test_a_304_keeps_the_headers_of_the_document(client: httpx.Client) -> None:
+    etag = client.get("/entity/oms.ttl").headers["etag"]
+    answer = client.get("/entity/oms.ttl", headers={"If-None-Match": etag})
+    assert answer.status_code == 304
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert "content-length" not in answer.headers or answer.headers["content-length"] == "0"
+    head = client.head("/entity/oms.html", headers={"If-None-Match": etag})
+    assert head.status_code == 200  # another document's tag
+    assert head.headers["etag"] != etag
+
+
 # --- pages ----------------------------------------------------------------------------
 
 

@@ -19,6 +19,11 @@ Routes (``IRI`` is any IRI under ``https://w3id.org/omskg/``, served at its path
 - ``GET /``: search, the conditions, a query box with the competency questions.
 - ``GET /search?q=``: search by label or synonym (HTML, or JSON for ``application/json``).
 - ``GET /docs/ontology.html``: the ontology's documentation; ``/static/...``: the style sheet.
+
+The release does not change while it is served: documents (pages, RDF documents, the
+ontology's documentation, the home page, static files) are made once, kept in a
+:class:`~omskg.release_cache.DocumentCache`, and sent with an ``ETag`` and
+``Cache-Control``; a request whose ``If-None-Match`` names the tag gets ``304``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import mimetypes
 import sys
 import tempfile
 import time
@@ -33,6 +39,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -47,8 +54,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from omskg.build import build_graph
@@ -64,6 +70,7 @@ from omskg.pages import BASE, Site
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, bind_parameters, list_queries, substitute_parameters
 from omskg.rdfio import read_graph
+from omskg.release_cache import CACHE_CONTROL, Cached, DocumentCache, etag_of, matches
 from omskg.sparql_service import Answer, QueryService, QueryServiceError
 from omskg.store import open_store
 from omskg.validate import load_shapes
@@ -134,6 +141,8 @@ class Web:
             loader=PackageLoader("omskg", "templates"), autoescape=select_autoescape(), trim_blocks=True
         )
         self.templates.globals.update(version=version("omskg"))
+        self.cache = DocumentCache()
+        self.static = _static_files()
 
     def html(
         self, name: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
@@ -143,17 +152,29 @@ class Web:
 
     # -- routes ------------------------------------------------------------------------
 
+    def send(self, request: Request, document: Cached, headers: dict[str, str] | None = None) -> Response:
+        """``document`` with its ``ETag`` and ``Cache-Control``, or ``304 Not Modified``
+        (no body) when the request's ``If-None-Match`` names its tag."""
+        headers = {**(headers or {}), "ETag": document.etag, "Cache-Control": CACHE_CONTROL}
+        if matches(request.headers.get("if-none-match"), document.etag):
+            return Response(status_code=304, headers=headers)
+        return Response(document.body, media_type=document.media_type, headers=headers)
+
     async def home(self, request: Request) -> Response:
         shown = self.examples.get(request.query_params.get("example", "")) or next(
             iter(self.examples.values()), None
         )
-        return self.html(
-            "home.html",
-            conditions=self.site.condition_links(),
-            examples=list(self.examples.values()),
-            query=shown.text if shown else "",
-            chosen=shown.name if shown else "",
-        )
+
+        def make() -> tuple[bytes, str]:
+            body = self.templates.get_template("home.html").render(
+                conditions=self.site.condition_links(),
+                examples=list(self.examples.values()),
+                query=shown.text if shown else "",
+                chosen=shown.name if shown else "",
+            )
+            return body.encode("utf-8"), "text/html"
+
+        return self.send(request, await self.cache.get(("home", shown.name if shown else ""), make))
 
     async def search(self, request: Request) -> Response:
         text = request.query_params.get("q", "")
@@ -169,7 +190,9 @@ class Web:
         path: str = request.path_params["path"]
         stem, dot, ending = path.rpartition(".")
         if dot and ending in DOCUMENTS and self.site.exists(BASE + stem):
-            return self.document(BASE + stem, ending)
+            iri = BASE + stem
+            document = await self.cache.get((iri, ending), lambda: self.document(iri, ending))
+            return self.send(request, document, None if ending == "html" else _CORS)
         iri = BASE + path
         if not self.site.exists(iri):
             return self.not_found(request, iri)
@@ -182,23 +205,23 @@ class Web:
             )
         return RedirectResponse(f"/{path}.{_ENDING[media]}", status_code=303, headers={"Vary": "Accept"})
 
-    def document(self, iri: str, ending: str) -> Response:
+    def document(self, iri: str, ending: str) -> tuple[bytes, str]:
+        """The bytes and media type of ``iri``'s document in the format of ``ending``."""
         if ending == "html":
-            return self.entity_page(iri)
+            return self.entity_page(iri).encode("utf-8"), DOCUMENTS[ending]
         description = self.site.describe(iri)
         body = {
             "ttl": lambda g: g.serialize(format="turtle"),
             "nt": to_ntriples,
             "jsonld": to_jsonld,
         }[ending](description)
-        return Response(body, media_type=DOCUMENTS[ending], headers=_CORS)
+        return body.encode("utf-8"), DOCUMENTS[ending]
 
-    def entity_page(self, iri: str) -> Response:
+    def entity_page(self, iri: str) -> str:
         page = self.site.page(iri)
         assert page is not None
         centre = self.site.link(URIRef(iri))
-        return self.html(
-            "entity.html",
+        return self.templates.get_template("entity.html").render(
             page=page,
             graph_svg=neighbourhood_svg(centre, page.neighbours),
             colours=kind_colours(page.neighbours),
@@ -214,7 +237,14 @@ class Web:
         return self.html("notfound.html", status=404, iri=iri, suggestions=suggestions, q=words)
 
     async def ontology_docs(self, request: Request) -> Response:
-        return HTMLResponse(_ontology_docs())
+        document = await self.cache.get("ontology", lambda: (_ontology_docs().encode("utf-8"), "text/html"))
+        return self.send(request, document)
+
+    async def static_file(self, request: Request) -> Response:
+        document = self.static.get(request.path_params["name"])
+        if document is None:
+            return PlainTextResponse("Not Found\n", status_code=404)
+        return self.send(request, document)
 
     async def sparql(self, request: Request) -> Response:
         try:
@@ -308,13 +338,13 @@ class Web:
         endpoint = str(request.url.replace(query=""))
         return Response(_service_description(endpoint), media_type="text/turtle", headers={"Vary": "Accept"})
 
-    def routes(self) -> list[Route | Mount]:
+    def routes(self) -> list[Route]:
         return [
             Route("/", self.home),
             Route("/search", self.search),
             Route("/sparql", self.sparql, methods=["GET", "POST"]),
             Route("/docs/ontology.html", self.ontology_docs),
-            Mount("/static", StaticFiles(packages=[("omskg", "static")]), name="static"),
+            Route("/static/{name}", self.static_file),
             Route("/{path:path}", self.resource),
         ]
 
@@ -439,6 +469,17 @@ def _service_description(endpoint: str) -> str:
         f"{formats}\n"
         "    sd:feature sd:UnionDefaultGraph .\n"
     )
+
+
+def _static_files() -> dict[str, Cached]:
+    """The package's static files (the style sheet, the icon), read once, by name."""
+    found = {}
+    for item in files("omskg").joinpath("static").iterdir():
+        if item.is_file():
+            body = item.read_bytes()
+            media_type = mimetypes.guess_type(item.name)[0] or "application/octet-stream"
+            found[item.name] = Cached(body, media_type, etag_of(body))
+    return found
 
 
 @cache
