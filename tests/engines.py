@@ -95,11 +95,12 @@ def start_oxigraph(tmp_path: Path) -> RunningStore:
 STARTERS: dict[str, Callable[[Path], RunningStore]] = {"oxigraph": start_oxigraph}
 
 
-def start_omskg(tmp_path: Path, *options: str) -> RunningStore:
-    """``omskg serve`` with ``options`` on a free port; its SPARQL endpoint is read-only."""
-    port = free_port()
+def start_omskg(tmp_path: Path, *options: str, port: int | None = None) -> RunningStore:
+    """``omskg serve`` with ``options`` on ``port`` (default: a free one); its SPARQL
+    endpoint is read-only. Its log is appended to ``tmp_path/omskg-serve.log``."""
+    port = port or free_port()
     log = tmp_path / "omskg-serve.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "omskg.cli", "serve", "--port", str(port), *options],
             stdout=out,

@@ -148,7 +148,7 @@ def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str,
         graphs=graphs,
         page_size=args.page_size,
         allowed=frozenset(args.allow_service),
-        policy=HttpPolicy(timeout=args.timeout),
+        policy=HttpPolicy(timeout=args.timeout, attempts=args.retries + 1),
     )
 
 
@@ -259,6 +259,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retries(text: str) -> int:
+    count = int(text)
+    if not 0 <= count <= 20:
+        raise argparse.ArgumentTypeError(f"give 0 to 20 retries, not {count}")
+    return count
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the ``omskg`` command."""
     top = argparse.ArgumentParser(prog="omskg", description=__doc__)
@@ -299,6 +306,14 @@ def parser() -> argparse.ArgumentParser:
         default=60.0,
         metavar="S",
         help="with --endpoint or --store: seconds to wait (60)",
+    )
+    query.add_argument(
+        "--retries",
+        type=_retries,
+        default=4,
+        metavar="N",
+        help="with --endpoint: tries again after a refused or dropped connection, 429, 502 or 503, "
+        "waiting 0.5 s, 1 s, 2 s, ... or as Retry-After asks (4; 0 to 20)",
     )
     query.set_defaults(func=cmd_query)
     push = sub.add_parser("push", help="replace the core graph in a SPARQL store (Graph Store Protocol)")

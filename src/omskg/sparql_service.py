@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import queue
 import re
 import signal
@@ -134,6 +135,14 @@ class ServiceBusy(QueryServiceError):
     status = 503
 
 
+class DataUnavailable(QueryServiceError):
+    """The store folder the service answers from cannot be read (moved, deleted, or its
+    permissions changed) or a fresh worker cannot load the data: a fault of the server,
+    for the time being (503)."""
+
+    status = 503
+
+
 class ServiceClosed(QueryServiceError):
     """The service was closed."""
 
@@ -186,6 +195,14 @@ class QueryService:
     data before it takes its first query, a wait bounded by ``start_timeout`` and not
     counted in ``timeout``.
     Safe to call from many threads; use it as a context manager, or call :meth:`close`.
+
+    A store folder is looked at before each query: a store that cannot be read any more
+    (moved away, deleted, made unreadable) gets :class:`DataUnavailable` for every query
+    until it is back, rather than answers from the files its workers still hold open,
+    errors of the store, or one answer in a few. A worker that cannot load a store folder
+    when it replaces another gives :class:`DataUnavailable` too; neither message names the
+    path. (An RDF file is held in memory by each worker: a missing file matters only to a
+    fresh worker, which then fails with :class:`WorkerDied` naming the file.)
     """
 
     def __init__(
@@ -208,6 +225,7 @@ class QueryService:
                 f"{source}: no such file or folder; give a store folder (omskg link) or an RDF file"
             )
         self.source = source
+        self._store_folder = source.is_dir()
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.queue_timeout = timeout if queue_timeout is None else queue_timeout
@@ -265,6 +283,7 @@ class QueryService:
                 "max_rows": max_rows,
             }
         ).encode("utf-8")
+        self._check_source()
         worker = self._take()
         try:
             try:
@@ -298,6 +317,16 @@ class QueryService:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _check_source(self) -> None:
+        """:class:`DataUnavailable` when a store folder has gone or cannot be read."""
+        if self._store_folder:
+            problem = _unreadable(self.source)
+            if problem:
+                raise DataUnavailable(
+                    f"the store this endpoint answers from cannot be read at the moment ({problem}); "
+                    "send the query again later"
+                )
 
     def _take(self) -> _Worker:
         if self._closed:
@@ -335,6 +364,13 @@ class QueryService:
             try:
                 worker.wait_ready(time.monotonic() + self.start_timeout, self.start_timeout)
             except OmsError as exc:
+                problem = _unreadable(self.source) if self._store_folder else None
+                if problem:
+                    unavailable = DataUnavailable(
+                        "a fresh query worker could not load the store this endpoint answers from "
+                        f"({problem}); send the query again later"
+                    )
+                    raise _Broken(unavailable, taken=False) from None
                 raise _Broken(WorkerDied(str(exc)), taken=False) from None
         deadline = time.monotonic() + self.timeout
         taken = False
@@ -492,6 +528,18 @@ class _Worker:
         if code < 0:
             return f"killed by {signal.Signals(-code).name}"
         return f"exit status {code}"
+
+
+def _unreadable(folder: Path) -> str | None:
+    """Why the store ``folder`` cannot be read, in words without its path; None when it can."""
+    try:
+        os.stat(folder / "CURRENT")
+        readable = os.access(folder, os.R_OK | os.X_OK) and os.access(folder / "CURRENT", os.R_OK)
+    except FileNotFoundError:
+        return "its folder was moved or deleted" if not folder.exists() else "its folder holds no store"
+    except OSError as exc:
+        return f"its folder cannot be read: {exc.strerror}"
+    return None if readable else "its folder cannot be read: permission denied"
 
 
 # --- in the worker ------------------------------------------------------------------------
