@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run serve diagram test test-engines bench bench-serve fuzz lint format clean
+.PHONY: help run serve diagram test docs-check test-engines bench bench-serve fuzz lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,9 @@ diagram: $(STAMP) ## draw OMS's neighbourhood into docs/images/ (needs Graphviz)
 
 test: $(TESTED) ## set up with test extras and run the test suite
 	$(BIN)/python -m pytest
+
+docs-check: $(TESTED) ## rerun the commands shown in README.md and docs/ and compare their output
+	$(BIN)/python -m pytest tests/test_docs.py
 
 test-engines: $(TESTED) ## run the endpoint tests against a second store, Virtuoso (installed if missing)
 	@$(call need,virtuoso-t,virtuoso-opensource)
