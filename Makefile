@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run serve diagram test docs-check test-engines bench bench-serve fuzz lint format clean
+.PHONY: help run serve diagram test test-fast docs-check test-engines bench bench-serve fuzz lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,8 +44,11 @@ diagram: $(STAMP) ## draw OMS's neighbourhood into docs/images/ (needs Graphviz)
 	@$(call need,dot,graphviz)
 	$(BIN)/omskg diagram omse:oms --out docs/images/oms
 
-test: $(TESTED) ## set up with test extras and run the test suite
-	$(BIN)/python -m pytest
+test: $(TESTED) ## set up with test extras and run the test suite (on two processes)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: $(TESTED) ## the tests that need no HPO data, browser, server, worker process or whole build (about a minute)
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 docs-check: $(TESTED) ## rerun the commands shown in README.md and docs/ and compare their output
 	$(BIN)/python -m pytest tests/test_docs.py

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
@@ -14,6 +17,7 @@ import pytest
 from engine_virtuoso import start_virtuoso
 from engines import STARTERS, RunningStore, start_omskg
 from omskg.build import BuiltGraph, build_graph
+from omskg.cli import main
 from omskg.paths import project_root
 
 STARTERS["virtuoso"] = start_virtuoso  # registered here, as engine_virtuoso builds on engines
@@ -110,11 +114,36 @@ def sparql_store(
     store.stop()
 
 
-@pytest.fixture(scope="session")
-def linked_store(built: BuiltGraph) -> pyoxigraph.Store:
-    """An in-memory store with the core graph and the linked HPO dataset (about 20 s to load)."""
-    from omskg.store import core_store, load_linked
+@dataclass(frozen=True)
+class Release:
+    """A release built by ``omskg build --out PATH``, and what the build printed on stderr."""
 
-    store = core_store(built)
-    load_linked(store)
-    return store
+    path: Path
+    log: str
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """One whole release (exports, reports, the linked HPO store), built once for the tests
+    that only read it: the HPO conversion is the slowest step of the suite."""
+    out = tmp_path_factory.mktemp("release") / "dist"
+    log = io.StringIO()
+    with contextlib.redirect_stderr(log):
+        assert main(["build", "--out", str(out)]) == 0
+    return Release(out, log.getvalue())
+
+
+@pytest.fixture(scope="session")
+def core_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release without the linked HPO data (``build --no-link``), built once: the tests that
+    break the data copy it and check that a refused build leaves it as it was."""
+    out = tmp_path_factory.mktemp("core-release") / "dist"
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert main(["build", "--out", str(out), "--no-link"]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def linked_store(release: Release) -> pyoxigraph.Store:
+    """The release's store (core graph and linked HPO dataset), opened read-only."""
+    return pyoxigraph.Store.read_only(str(release.path / "store"))

@@ -40,6 +40,8 @@ from omskg.prefixes import load_prefix_map
 from omskg.query import cell, format_table, read_query
 from omskg.store import run_store_query
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]  # one worker builds the release
+
 LINKED = project_root() / "queries" / "linked"
 EXPECTED_COUNTS = {
     "both (exact)": 5,

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+
 
 @pytest.fixture(scope="module")
 def bench(root: Path) -> ModuleType:

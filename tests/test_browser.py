@@ -16,6 +16,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from conftest import find_sources
 from engines import RunningStore
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+
 STATEMENT = "#st-eaac02fbe96cfc7b"  # OMS has treatment clonazepam
 DASH = "\N{EN DASH}"
 # Without the background-networking switches, Chromium keeps calling Google's hosts, which

@@ -20,11 +20,13 @@ WRONG_VALUE = """
 """
 
 
+@pytest.mark.slow
 def test_validate_conforms(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 0
     assert capsys.readouterr().out.strip() == "conforms: 0 violation(s), 0 warning(s), 0 info"
 
 
+@pytest.mark.slow
 def test_validate_reports_a_violation_and_exits_1(
     project_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -42,6 +44,7 @@ def test_validate_reports_a_violation_and_exits_1(
     assert lines[-1] == "does not conform: 1 violation(s), 0 warning(s), 0 info"
 
 
+@pytest.mark.slow
 def test_build_refuses_to_write_a_graph_that_does_not_conform(
     project_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -194,6 +194,7 @@ def test_myoclonus_neighbours(built: BuiltGraph) -> None:
     assert {n.relation_label for n in hood.neighbours if n.kind.key == "diagnosis"} == {"may indicate"}
 
 
+@pytest.mark.slow
 def test_dot_is_the_same_in_another_process(built: BuiltGraph, root: Path) -> None:
     """Another interpreter with another string-hash seed (so other set orders) writes the same text."""
     text = to_dot(built.graph, OMS)
@@ -295,6 +296,7 @@ def test_entity_names() -> None:
         entity_iri("nope:oms")
 
 
+@pytest.mark.slow
 def test_cli_default_stem(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -37,6 +37,7 @@ def releases(project_copy: Path) -> tuple[Graph, Graph]:
     return old, build_graph(project_copy).graph
 
 
+@pytest.mark.slow
 def test_report_names_each_change(releases: tuple[Graph, Graph]) -> None:
     old, new = releases
     lines = report(diff_releases(old, new), old, new)
@@ -54,6 +55,7 @@ def test_report_names_each_change(releases: tuple[Graph, Graph]) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_rdf_difference_turns_old_into_new(releases: tuple[Graph, Graph]) -> None:
     old, new = releases
     dataset = diff_releases(old, new).as_dataset()
@@ -76,6 +78,7 @@ def built_copy(project_copy: Path) -> Graph:
     return build_graph(project_copy).graph
 
 
+@pytest.mark.slow
 def test_cli_diff_exit_codes_and_rdf(
     releases: tuple[Graph, Graph], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -95,6 +98,7 @@ def test_cli_diff_names_a_missing_release(tmp_path: Path, capsys: pytest.Capture
     assert "nope.nt: no such file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_change_inside_an_effect_reads_as_a_change_of_the_statement(project_copy: Path) -> None:
     """An effect is a node of its own; the report writes it out, hedge included."""
     old = build_graph(project_copy).graph

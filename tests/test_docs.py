@@ -52,6 +52,8 @@ import pytest
 from omskg.cli import main
 from omskg.paths import project_root
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+
 ROOT = project_root()
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINKED_PAGES = [*PAGES, ROOT / "SECURITY.md"]

@@ -43,7 +43,7 @@ from omskg.prefixes import CORE_GRAPH, HPO_GRAPH, OBOINOWL, OMSE, OMSG
 from omskg.query import NamedQuery, Table, cell, find_query, list_queries, run_query
 from test_queries import HOSTILE, IRI_PARAMETERS
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
 QUERIES = list_queries(project_root())
 EX = "http://example.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"

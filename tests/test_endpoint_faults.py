@@ -25,6 +25,8 @@ from engines import Reply, ScriptedServer, Seen, free_port, results_json, start_
 from omskg.endpoint import HttpPolicy, count_triples, push_file, push_graph, remote_select
 from omskg.errors import OmsError
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+
 QUERY = "SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x"
 ROWS = ["a", "b", "c"]
 OK = Reply(body=results_json("x", ROWS), headers={"Content-Type": "application/sparql-results+json"})

@@ -15,8 +15,8 @@ import pytest
 from pyld import jsonld
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
+from conftest import Release
 from omskg.build import BuiltGraph, build_graph
-from omskg.cli import main
 from omskg.errors import OmsError
 from omskg.export import RDF_EXPORTS, evidence_graph_name, to_rdfxml, to_turtle
 from omskg.jsonld_export import PYLD_OPTIONS, condition_subgraph, framed_files, load_context
@@ -152,9 +152,10 @@ def test_rdfxml_names_what_it_cannot_express() -> None:
         to_rdfxml(graph)
 
 
-def test_build_writes_dist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "dist"
-    assert main(["build", "--out", str(out)]) == 0
+@pytest.mark.slow
+@pytest.mark.xdist_group("release")
+def test_build_writes_dist(release: Release) -> None:
+    out = release.path
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert {*RDF_EXPORTS, "omskg.context.jsonld", "unmapped.tsv", "validation.txt"} <= set(names)
     assert "framed/oms.jsonld" in names
@@ -169,7 +170,7 @@ def test_build_writes_dist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     unmapped = (out / "unmapped.tsv").read_text().splitlines()
     assert unmapped[0] == "entity\tlabel\ttype\treason"
     assert all("no reason recorded" not in line for line in unmapped)
-    assert "[6/6] done" in capsys.readouterr().err
+    assert "[6/6] done" in release.log
 
 
 def test_statement_iris_depend_on_content_only(built: BuiltGraph) -> None:
@@ -179,6 +180,7 @@ def test_statement_iris_depend_on_content_only(built: BuiltGraph) -> None:
     assert built.statements == len(nodes)
 
 
+@pytest.mark.slow
 def test_exports_do_not_depend_on_the_hash_seed(exports: dict[str, str], tmp_path: Path) -> None:
     """Python salts string hashes per process; rdflib's TriG and RDF/XML writers follow set
     order. A build in a process with another seed must give byte-identical files."""
@@ -192,8 +194,12 @@ def test_exports_do_not_depend_on_the_hash_seed(exports: dict[str, str], tmp_pat
         "for name, export in RDF_EXPORTS.items():\n"
         "    (Path(sys.argv[1]) / name).write_text(export(g), encoding='utf-8')\n"
     )
-    for seed in ("1", "2"):
+    runs = {}
+    for seed in ("1", "2"):  # both at once: each build takes a core for several seconds
+        (tmp_path / seed).mkdir()
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, env=env)
+        runs[seed] = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / seed)], env=env)
+    for seed, run in runs.items():
+        assert run.wait() == 0
         for name, text in exports.items():
-            assert (tmp_path / name).read_text(encoding="utf-8") == text, f"{name} (seed {seed})"
+            assert (tmp_path / seed / name).read_text(encoding="utf-8") == text, f"{name} (seed {seed})"

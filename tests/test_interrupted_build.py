@@ -24,6 +24,8 @@ from omskg.cli import main
 from omskg.errors import OmsError
 from omskg.export import DESCRIPTION
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+
 Tree = dict[str, bytes | None]  # relative path -> content (None: a folder)
 
 
@@ -154,7 +156,14 @@ def _start_build(out: Path, options: tuple[str, ...], scratch: Path) -> subproce
         stderr=subprocess.PIPE,
         env={**os.environ, "TMPDIR": str(scratch)},
         start_new_session=True,
+        # A test run started in the background inherits SIGINT ignored, and Python keeps an
+        # ignored SIGINT ignored: give the build the default, as a terminal would.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture()

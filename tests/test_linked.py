@@ -17,6 +17,8 @@ from omskg.query import find_query, list_queries, run_query
 from omskg.store import CORE, HPO, core_store, open_store, run_store_query
 from test_endpoint import stored_rows
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]  # one worker builds the release
+
 OBO = """\
 format-version: 1.2
 data-version: hp/releases/2099-01-01

@@ -25,6 +25,8 @@ from omskg.paths import project_root
 from omskg.query import cell, format_table, read_query
 from omskg.store import CORE, HPO, run_store_query
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]  # one worker builds the release
+
 LOOKALIKES = read_query(project_root() / "queries" / "linked" / "lookalikes.rq")
 HP = "http://purl.obolibrary.org/obo/HP_"
 EX = "http://example.org/"

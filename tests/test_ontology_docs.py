@@ -169,6 +169,7 @@ def test_external_assets_finds_what_a_browser_would_fetch() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_the_page_is_the_same_every_run(html: str, root: Path, tmp_path: Path) -> None:
     assert ontology_html(root) == html
     script = "import sys\nfrom omskg.ontology_docs import ontology_html\nsys.stdout.write(ontology_html())\n"
@@ -199,6 +200,7 @@ def test_an_ontology_without_a_title_is_named(project_copy: Path) -> None:
         ontology_html(project_copy)
 
 
+@pytest.mark.slow
 def test_build_writes_the_page_and_describes_it(
     tmp_path: Path, html: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,6 +34,8 @@ from omskg.prefixes import OMS, OMSE, OMSS
 from omskg.query import list_queries, run_query
 from test_endpoint import stored_rows
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+
 OMS_IRI = OMSE["oms"]
 CLONAZEPAM_STATEMENT = OMSS["eaac02fbe96cfc7b"]  # OMS has treatment clonazepam (Gale, 3603-3685, 3686-3759)
 DASH = "\N{EN DASH}"

@@ -22,6 +22,8 @@ from SPARQLWrapper import JSON, SPARQLWrapper
 from engines import RunningStore, free_port, start_omskg
 from omskg.build import BuiltGraph
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+
 ASK = {"query": "ASK { ?s ?p ?o }"}
 SLOW = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 FIRST_CHOICE = """PREFIX oms: <https://w3id.org/omskg/vocab/>

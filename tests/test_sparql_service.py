@@ -38,6 +38,8 @@ from omskg.sparql_service import (
     WorkerDied,
 )
 
+pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+
 CORE = "https://w3id.org/omskg/graph/core"
 HPO = "https://w3id.org/omskg/graph/hpo"
 EX = "http://example.org/"

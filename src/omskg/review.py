@@ -3,7 +3,7 @@
 A review row names the statement by a fingerprint of the whole record (subject, predicate,
 object, qualifiers, clauses, evidence and note), so any change to a record leaves its row
 stale and the record needs a new review (``docs/review/statements.tsv``; the rules are in
-``docs/curation-rules.md``). Written by hand here because no library keeps review verdicts
+``docs/data-model.md``, rule 8). Written by hand here because no library keeps review verdicts
 beside curated YAML.
 """
 
