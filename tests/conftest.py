@@ -16,8 +16,8 @@ import pytest
 
 from engine_virtuoso import start_virtuoso
 from engines import STARTERS, RunningStore, start_omskg
-from omskg.build import BuiltGraph, build_graph
 from omskg.cli import main
+from omskg.curation.build import BuiltGraph, build_graph
 from omskg.paths import project_root
 
 STARTERS["virtuoso"] = start_virtuoso  # registered here, as engine_virtuoso builds on engines
@@ -66,8 +66,8 @@ def project_copy(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     for name in ("ontology", "data", "queries"):
         shutil.copytree(root / name, copy / name)
     monkeypatch.setenv("OMSKG_ROOT", str(copy))
-    from omskg.jsonld_export import load_context
     from omskg.prefixes import load_prefix_map
+    from omskg.release.jsonld import load_context
 
     load_prefix_map.cache_clear()
     load_context.cache_clear()

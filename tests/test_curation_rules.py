@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from rdflib import RDF
 
-from omskg.build import BuiltGraph, build_graph
+from omskg.curation.build import BuiltGraph, build_graph
+from omskg.curation.records import Statement, load_curated
 from omskg.errors import DataError
 from omskg.prefixes import IAO, OMS, OMSE
-from omskg.records import Statement, load_curated
 
 INFERENCE_CODES = {"ECO:0000305", "ECO:0000306"}
 INFERENCE_WORDS = re.compile(r"\b(implied|inferred|background knowledge|curator inference)\b", re.I)

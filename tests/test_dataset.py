@@ -2,7 +2,7 @@
 checked against SPARQL counts, and the shapes of the profile with their examples.
 
 The figures are recounted by SPARQL in pyoxigraph over the N-Triples bytes of the
-release, so neither rdflib nor the counting code of :mod:`omskg.dataset` checks itself.
+release, so neither rdflib nor the counting code of :mod:`omskg.release.hcls` checks itself.
 
 Shape examples are ``tests/shapes/hcls/{valid,invalid}/Hnn-*.ttl``, each validated
 together with ``tests/shapes/hcls/base.ttl`` (a complete conforming description), as
@@ -25,19 +25,14 @@ import yaml
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH, SKOS
 
-from omskg.build import BuiltGraph
-from omskg.dataset import (
-    describe_dataset,
-    linkset_counts,
-    load_hcls_shapes,
-    load_release,
-    validate_description,
-)
+from omskg.curation.build import BuiltGraph
 from omskg.errors import DataError, OmsError
-from omskg.export import to_ntriples, to_turtle, unmapped_report
 from omskg.paths import project_root
 from omskg.prefixes import DCAT, OMSE, PAV, SPDX, VOID, load_prefix_map
-from omskg.stats import compute_stats
+from omskg.release.config import load_release
+from omskg.release.hcls import describe_dataset, linkset_counts, load_hcls_shapes, validate_description
+from omskg.release.rdf_writers import to_ntriples, to_turtle, unmapped_report
+from omskg.release.stats import compute_stats
 from shape_examples import expectations
 
 ROOT = project_root()

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from omskg.build import BuiltGraph
 from omskg.cli import main
-from omskg.diagram import entity_iri, neighbourhood, render, to_dot
+from omskg.curation.build import BuiltGraph
 from omskg.errors import OmsError
+from omskg.web.diagram import entity_iri, neighbourhood, render, to_dot
 
 OMS = entity_iri("omse:oms")
 MYOCLONUS = entity_iri("omse:myoclonus")
@@ -200,7 +200,8 @@ def test_dot_is_the_same_in_another_process(built: BuiltGraph, root: Path) -> No
     text = to_dot(built.graph, OMS)
     assert to_dot(built.graph, OMS) == text
     program = (
-        "import sys; from omskg.build import build_graph; from omskg.diagram import entity_iri, to_dot; "
+        "import sys; from omskg.curation.build import build_graph; "
+        "from omskg.web.diagram import entity_iri, to_dot; "
         "sys.stdout.write(to_dot(build_graph().graph, entity_iri('omse:oms')))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "20240611"}

@@ -9,10 +9,10 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from omskg.build import build_graph
 from omskg.cli import main
-from omskg.diff import ADDED_GRAPH, REMOVED_GRAPH, diff_releases, report
-from omskg.export import to_ntriples
+from omskg.curation.build import build_graph
+from omskg.release.diff import ADDED_GRAPH, REMOVED_GRAPH, diff_releases, report
+from omskg.release.rdf_writers import to_ntriples
 
 HICCUP = """- subject: hiccup
   predicate: isKindOf

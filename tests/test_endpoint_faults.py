@@ -22,8 +22,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from engines import Reply, ScriptedServer, Seen, free_port, results_json, start_oxigraph
-from omskg.endpoint import HttpPolicy, count_triples, push_file, push_graph, remote_select
 from omskg.errors import OmsError
+from omskg.remote_store import HttpPolicy, count_triples, push_file, push_graph, remote_select
 
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rdflib import RDF
 
-from omskg.build import BuiltGraph
 from omskg.cli import main
-from omskg.evidence import verify_evidence
+from omskg.curation.build import BuiltGraph
+from omskg.curation.evidence import verify_evidence
 from omskg.prefixes import OA, OMS, OMSE
 
 

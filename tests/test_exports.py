@@ -16,12 +16,12 @@ from pyld import jsonld
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
 from conftest import Release
-from omskg.build import BuiltGraph, build_graph
+from omskg.curation.build import BuiltGraph, build_graph
 from omskg.errors import OmsError
-from omskg.export import RDF_EXPORTS, evidence_graph_name, to_rdfxml, to_turtle
-from omskg.jsonld_export import PYLD_OPTIONS, condition_subgraph, framed_files, load_context
 from omskg.prefixes import OMS, OMSE
 from omskg.rdfio import read_graph
+from omskg.release.jsonld import PYLD_OPTIONS, condition_subgraph, framed_files, load_context
+from omskg.release.rdf_writers import RDF_EXPORTS, evidence_graph_name, to_rdfxml, to_turtle
 
 OXIGRAPH_FORMATS = {
     "omskg.ttl": ox.RdfFormat.TURTLE,
@@ -189,8 +189,8 @@ def test_exports_do_not_depend_on_the_hash_seed(exports: dict[str, str], tmp_pat
     import sys
 
     script = (
-        "import sys\nfrom pathlib import Path\nfrom omskg.build import build_graph\n"
-        "from omskg.export import RDF_EXPORTS\ng = build_graph().graph\n"
+        "import sys\nfrom pathlib import Path\nfrom omskg.curation.build import build_graph\n"
+        "from omskg.release.rdf_writers import RDF_EXPORTS\ng = build_graph().graph\n"
         "for name, export in RDF_EXPORTS.items():\n"
         "    (Path(sys.argv[1]) / name).write_text(export(g), encoding='utf-8')\n"
     )

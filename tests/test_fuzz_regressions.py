@@ -15,9 +15,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from omskg.errors import OmsError
-from omskg.export import RDF_EXPORTS, to_turtle
-from omskg.jsonld_export import to_jsonld
 from omskg.rdfio import read_graph
+from omskg.release.jsonld import to_jsonld
+from omskg.release.rdf_writers import RDF_EXPORTS, to_turtle
 from omskg.sparql_guard import check_query
 from test_roundtrip_properties import canonical
 

@@ -20,12 +20,12 @@ import rdflib
 
 from engines import Reply, ScriptedServer, free_port
 from omskg.cli import main
-from omskg.dataset import load_release
-from omskg.endpoint import push_file
+from omskg.curation.records import read_yaml_list
 from omskg.errors import DataError, OmsError
 from omskg.input_limits import InputRefused, no_network
 from omskg.rdfio import read_graph
-from omskg.records import read_yaml_list
+from omskg.release.config import load_release
+from omskg.remote_store import push_file
 
 LIMIT = (
     "nest deeper than the limit of 64 levels; if you trust the file, raise the limit with OMSKG_MAX_NESTING"
@@ -41,13 +41,15 @@ RELATIVE = "has no base to resolve against, and omskg does not use the file's lo
 CHILD = """
 import json, resource, sys, time, tracemalloc
 from pathlib import Path
-from omskg import endpoint, rdfio, records
+from omskg import rdfio
+from omskg import remote_store
+from omskg.curation import records
 from omskg.errors import OmsError
 reader, path = sys.argv[1], Path(sys.argv[2])
 calls = {
     "read_graph": lambda: len(rdfio.read_graph(path)),
     "read_yaml_list": lambda: len(records.read_yaml_list(path, path.name)),
-    "push_file": lambda: len(endpoint.push_file(path, sys.argv[3])),
+    "push_file": lambda: len(remote_store.push_file(path, sys.argv[3])),
 }
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tracemalloc.start()

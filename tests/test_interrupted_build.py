@@ -22,7 +22,7 @@ import pytest
 from omskg import fileio
 from omskg.cli import main
 from omskg.errors import OmsError
-from omskg.export import DESCRIPTION
+from omskg.release.rdf_writers import DESCRIPTION
 
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
 

@@ -29,8 +29,9 @@ import pytest
 from linkml_runtime.utils.schemaview import SchemaView  # type: ignore[import-untyped]
 from rdflib import Graph, Literal, URIRef
 
-from omskg.build import BuiltGraph
-from omskg.kgx_export import (
+from omskg.curation.build import BuiltGraph
+from omskg.prefixes import OMS, OMSE, load_prefix_map
+from omskg.release.kgx import (
     EDGES_JSONL,
     EDGES_TSV,
     NODES_JSONL,
@@ -38,7 +39,6 @@ from omskg.kgx_export import (
     fallback_relations,
     kgx_files,
 )
-from omskg.prefixes import OMS, OMSE, load_prefix_map
 
 BIOLINK_SCHEMA = files("biolink_model") / "schema" / "biolink_model.yaml"
 BIOLINK_PREFIXES = files("biolink_model") / "prefixmaps" / "biolink-model-prefix-map.json"

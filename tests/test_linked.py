@@ -9,12 +9,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from omskg.build import BuiltGraph
 from omskg.cli import main
+from omskg.curation.build import BuiltGraph
 from omskg.errors import OmsError
-from omskg.hpo_linked import HPO_GRAPH, HPOA_COLUMNS, linked_lines
+from omskg.linked.hpo import HPO_GRAPH, HPOA_COLUMNS, linked_lines
+from omskg.linked.store import CORE, HPO, core_store, open_store, run_store_query
 from omskg.query import find_query, list_queries, run_query
-from omskg.store import CORE, HPO, core_store, open_store, run_store_query
 from test_endpoint import stored_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]  # one worker builds the release

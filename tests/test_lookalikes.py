@@ -12,18 +12,18 @@ import pytest
 from rdflib import URIRef
 
 from omskg import cli
-from omskg.agreement import sort_joined
 from omskg.errors import OmsError
-from omskg.hpo_linked import information_content
-from omskg.linked_reports import linked_report_files
-from omskg.lookalikes import (
+from omskg.linked.agreement import sort_joined
+from omskg.linked.hpo import information_content
+from omskg.linked.lookalikes import (
     Hierarchy,
     rank_lookalikes,
     read_hierarchy,
 )
+from omskg.linked.reports import linked_report_files
+from omskg.linked.store import CORE, HPO, run_store_query
 from omskg.paths import project_root
 from omskg.query import cell, format_table, read_query
-from omskg.store import CORE, HPO, run_store_query
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]  # one worker builds the release
 

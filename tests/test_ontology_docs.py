@@ -15,10 +15,10 @@ import pytest
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 
 from omskg.cli import main
-from omskg.dataset import load_release
 from omskg.errors import OmsError
-from omskg.ontology_docs import ONTOLOGY_DOCS, external_assets, ontology_html
 from omskg.prefixes import DCAT, IAO, OMS
+from omskg.release.config import load_release
+from omskg.release.ontology_docs import ONTOLOGY_DOCS, external_assets, ontology_html
 
 DOCUMENTED_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property)
 
@@ -172,7 +172,10 @@ def test_external_assets_finds_what_a_browser_would_fetch() -> None:
 @pytest.mark.slow
 def test_the_page_is_the_same_every_run(html: str, root: Path, tmp_path: Path) -> None:
     assert ontology_html(root) == html
-    script = "import sys\nfrom omskg.ontology_docs import ontology_html\nsys.stdout.write(ontology_html())\n"
+    script = (
+        "import sys\nfrom omskg.release.ontology_docs import ontology_html\n"
+        "sys.stdout.write(ontology_html())\n"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "7"}
     out = subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True, text=True)
     assert out.stdout == html

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
+from omskg.curation.validate import load_shapes
 from omskg.prefixes import identifier_iri_pattern, load_prefix_map
-from omskg.validate import load_shapes
 
 W3C = ("rdf:", "rdfs:", "owl:", "xsd:", "skos:", "sh:")
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal
 
-from omskg.build import BuiltGraph
 from omskg.cli import main
+from omskg.curation.build import BuiltGraph
 from omskg.errors import OmsError
-from omskg.export import to_ntriples
 from omskg.paths import project_root
 from omskg.prefixes import OBOINOWL, OMSE
 from omskg.query import cell, find_query, format_table, list_queries, run_query
+from omskg.release.rdf_writers import to_ntriples
 
 QUERIES = list_queries(project_root())
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from omskg.records import Statement, load_curated
-from omskg.review import VERDICTS, ReviewRow, fingerprint, read_review
+from omskg.curation.records import Statement, load_curated
+from omskg.curation.review import VERDICTS, ReviewRow, fingerprint, read_review
 
 INFERENCE_CODES = {"ECO:0000305", "ECO:0000306"}
 

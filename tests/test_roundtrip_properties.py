@@ -17,7 +17,7 @@ comparison is exact), and only the second equivalence is applied.
 One syntax cannot carry everything: XML 1.0 has no way to write most C0 control
 characters, U+FFFE or U+FFFF (not even as character references), and RDF/XML
 writes a predicate as an XML name other than its own syntax names (``rdf:li``). For
-such graphs the property is that :func:`omskg.export.to_rdfxml` refuses with
+such graphs the property is that :func:`omskg.release.rdf_writers.to_rdfxml` refuses with
 :class:`OmsError` instead of writing a broken file. Left out on purpose: lone
 surrogates (no file can encode them) and IRIs that are relative or hold a space or a
 ``{`` (every export refuses those; see ``test_fuzz_regressions.py``).
@@ -44,10 +44,10 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
 from omskg.errors import OmsError
-from omskg.export import RDF_EXPORTS, evidence_graph_name, to_nquads, to_trig, to_turtle
-from omskg.jsonld_export import to_jsonld
 from omskg.prefixes import OA, OMS, OMSEV
 from omskg.rdfio import lexical_forms_kept, read_graph
+from omskg.release.jsonld import to_jsonld
+from omskg.release.rdf_writers import RDF_EXPORTS, evidence_graph_name, to_nquads, to_trig, to_turtle
 
 # rdflib warns about each ill-typed number or boolean it meets; these graphs hold them on purpose
 pytestmark = [

@@ -14,9 +14,9 @@ import pytest
 from pyld import jsonld
 from rdflib import RDF, Literal, URIRef
 
-from omskg.build import BuiltGraph
+from omskg.curation.build import BuiltGraph
 from omskg.prefixes import OMS, OMSE
-from omskg.schemaorg import (
+from omskg.release.schemaorg import (
     MEDICAL_SPECIALTIES,
     SPECIALTY_OF_ROLE,
     conditions,

@@ -28,10 +28,10 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from conftest import find_sources
 from engines import RunningStore, start_omskg
-from omskg.build import BuiltGraph
-from omskg.endpoint import run_remote_query
+from omskg.curation.build import BuiltGraph
 from omskg.prefixes import OMS, OMSE, OMSS
 from omskg.query import list_queries, run_query
+from omskg.remote_store import run_remote_query
 from test_endpoint import stored_rows
 
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
@@ -459,8 +459,8 @@ def test_serves_a_store_with_its_linked_graph(tmp_path: Path, built: BuiltGraph)
     """``--store``: pages from the store's core graph, SPARQL over every graph in it."""
     import pyoxigraph as ox
 
+    from omskg.linked.store import core_store
     from omskg.prefixes import HPO_GRAPH
-    from omskg.store import core_store
 
     folder = tmp_path / "store"
     store = ox.Store(str(folder))

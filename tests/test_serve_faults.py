@@ -20,7 +20,7 @@ import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from engines import RunningStore, free_port, start_omskg
-from omskg.build import BuiltGraph
+from omskg.curation.build import BuiltGraph
 
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
 
@@ -37,7 +37,7 @@ SELECT ?drug ?label WHERE {
 
 
 def worker_pids(server: RunningStore, timeout: float = 30.0) -> set[int]:
-    """The query workers of ``server``: its children running ``omskg.sparql_service``,
+    """The query workers of ``server``: its children running ``omskg.web.sandbox.worker``,
     found through ``/proc/PID/task/*/children``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -48,7 +48,7 @@ def worker_pids(server: RunningStore, timeout: float = 30.0) -> set[int]:
         workers = set()
         for pid in children:
             try:
-                if b"omskg.sparql_service" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                if b"omskg.web.sandbox.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
                     workers.add(pid)
             except OSError:  # ended meanwhile
                 pass
@@ -153,7 +153,7 @@ def test_the_store_taken_away_while_serving(tmp_path: Path, built: BuiltGraph) -
     pages, made from memory, go on; once the store is back, queries are answered."""
     import pyoxigraph as ox
 
-    from omskg.store import core_store
+    from omskg.linked.store import core_store
 
     folder = tmp_path / "store"
     store = ox.Store(str(folder))

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from omskg.ontology import load_ontology
+from omskg.curation.ontology import load_ontology
+from omskg.curation.validate import load_shapes, validate
 from omskg.paths import project_root
-from omskg.validate import load_shapes, validate
 from shape_examples import expectations
 
 ROOT = project_root()

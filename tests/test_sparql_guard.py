@@ -12,9 +12,9 @@ from rdflib import Graph
 
 from engines import Reply, ScriptedServer, results_json
 from omskg.cli import main
-from omskg.endpoint import remote_select
 from omskg.errors import OmsError
 from omskg.query import read_query, run_query
+from omskg.remote_store import remote_select
 from omskg.sparql_guard import check_query
 
 OUT = "http://example.org/sparql"

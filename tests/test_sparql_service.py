@@ -24,7 +24,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML,
 
 from engines import Reply, ScriptedServer, results_json
 from omskg.errors import OmsError
-from omskg.sparql_service import (
+from omskg.web.sandbox import (
     Answer,
     NotAcceptable,
     QueryRefused,

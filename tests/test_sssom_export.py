@@ -20,9 +20,9 @@ from sssom.constants import DEFAULT_VALIDATION_TYPES, SchemaValidationType
 from sssom.parsers import parse_sssom_table
 from sssom.validators import validate
 
-from omskg.build import BuiltGraph
+from omskg.curation.build import BuiltGraph
 from omskg.prefixes import OMS, load_prefix_map
-from omskg.sssom_export import FILE_NAME, MAPPING_SET_ID, sssom_files, sssom_table
+from omskg.release.sssom import FILE_NAME, MAPPING_SET_ID, sssom_files, sssom_table
 
 pytestmark = pytest.mark.usefixtures("offline")
 

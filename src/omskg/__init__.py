@@ -8,13 +8,13 @@ The public API, one function per step of the pipeline:
 True
 """
 
-from omskg.build import BuiltGraph, build_graph
+from omskg.curation.build import BuiltGraph, build_graph
+from omskg.curation.evidence import verify_evidence
+from omskg.curation.validate import Report, validate
 from omskg.errors import DataError, OmsError, Problem
-from omskg.evidence import verify_evidence
-from omskg.export import write_dist
 from omskg.query import find_query, format_table, list_queries, run_query
-from omskg.stats import compute_stats
-from omskg.validate import Report, validate
+from omskg.release.rdf_writers import write_dist
+from omskg.release.stats import compute_stats
 
 __all__ = [
     "BuiltGraph",

@@ -8,26 +8,20 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
 
-from omskg.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
-from omskg.build import BuiltGraph, build_graph
-from omskg.diagram import FORMATS as DIAGRAM_FORMATS
-from omskg.diagram import entity_iri, local_name, render, to_dot
-from omskg.diff import diff_releases
-from omskg.diff import report as diff_report
-from omskg.endpoint import HttpPolicy, count_triples, push_file, push_graph, run_remote_query, store_urls
+from omskg.curation.build import build_graph
+from omskg.curation.evidence import verify_evidence
+from omskg.curation.validate import validate
 from omskg.errors import DataError, OmsError
-from omskg.evidence import verify_evidence
-from omskg.export import DESCRIPTION, write_dist
-from omskg.fileio import replaced_folder, write_files_atomically
-from omskg.linked_reports import linked_report_files
-from omskg.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
-from omskg.ontology_docs import ONTOLOGY_DOCS, ontology_html
+from omskg.fileio import write_files_atomically
+from omskg.linked.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
+from omskg.linked.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
+from omskg.linked.store import build_store, core_store, load_linked, open_store
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH
 from omskg.query import (
     FORMATS,
@@ -40,10 +34,14 @@ from omskg.query import (
     run_query,
 )
 from omskg.rdfio import read_graph
-from omskg.sparql_service import run_isolated_query
-from omskg.stats import compute_stats
-from omskg.store import build_store, core_store, load_linked, open_store
-from omskg.validate import validate
+from omskg.release.diff import diff_releases
+from omskg.release.diff import report as diff_report
+from omskg.release.pipeline import build_release, steps
+from omskg.release.stats import compute_stats
+from omskg.remote_store import HttpPolicy, count_triples, push_file, push_graph, run_remote_query, store_urls
+from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
+from omskg.web.diagram import entity_iri, local_name, render, to_dot
+from omskg.web.sandbox import run_isolated_query
 
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
@@ -60,34 +58,14 @@ class _Progress:
         print(f"[{self.step}/{self.total}] {message} ({elapsed:.1f}s)", file=sys.stderr)
 
 
-def _build(progress: Callable[[str], None] | None = None) -> BuiltGraph:
-    if progress:
-        progress("reading ontology and curated data")
-    return build_graph()
-
-
 def cmd_build(args: argparse.Namespace) -> int:
-    progress = _Progress(4 if args.no_link else 6)
-    built = _build(progress)
-    progress(f"validating {len(built.graph)} triples against the SHACL shapes")
-    report = validate(built)
-    if not report.conforms:
-        print(report.text())
+    out = Path(args.out)
+    release = build_release(out, link=not args.no_link, progress=_Progress(steps(link=not args.no_link)))
+    if not release.written:
+        print(release.report.text())
         print(f"not written: {args.out} keeps its previous content", file=sys.stderr)
         return 1
-    out = Path(args.out)
-    with replaced_folder(out, marker=DESCRIPTION) as release:  # the release swapped in whole
-        reports: dict[str, str] = {}
-        if not args.no_link:
-            progress(f"converting the HPO annotations and loading them with the graph into {out}/store/")
-            build_store(release / "store", built)
-            progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
-            reports = linked_report_files(open_store(release / "store"))
-        progress(f"writing exports into {out}/")
-        extra = {**reports, ONTOLOGY_DOCS: ontology_html()}
-        sizes = write_dist(built, release, validation_text=report.text(), extra=extra)
-    progress("done")
-    for line in _size_lines({out / path.relative_to(release): n for path, n in sizes.items()}, out):
+    for line in _size_lines(release.sizes, out):
         print(line)
     return 0
 
@@ -107,7 +85,7 @@ def _size_lines(sizes: dict[Path, int], out: Path) -> list[str]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    report = validate(_build())
+    report = validate(build_graph())
     print(report.text())
     return 0 if report.conforms else 1
 
@@ -134,7 +112,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     elif args.store:  # a worker process answers, under --timeout: pyoxigraph can crash or run for ever
         table = run_isolated_query(Path(args.store), query, params, timeout=args.timeout)
     else:
-        table = run_query(_build().graph, query, params)
+        table = run_query(build_graph().graph, query, params)
     sys.stdout.write(format_table(table, args.format))
     return 0
 
@@ -155,7 +133,7 @@ def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str,
 def cmd_push(args: argparse.Namespace) -> int:
     urls = store_urls(args.url, gsp=args.gsp, query=args.query_url)
     policy = HttpPolicy(timeout=args.timeout)
-    pushes = [push_graph(_build().graph, urls.gsp, args.graph, policy=policy)]
+    pushes = [push_graph(build_graph().graph, urls.gsp, args.graph, policy=policy)]
     if args.hpo:
         pushes += push_file(Path(args.hpo), urls.gsp, policy=policy)
     complete = True
@@ -169,7 +147,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     keep = Path(args.nquads) if args.nquads else None
-    summary = build_store(Path(args.store), _build(), keep=keep, progress=True)
+    summary = build_store(Path(args.store), build_graph(), keep=keep, progress=True)
     print("\n".join(summary.lines()))
     print(f"store {args.store} ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
@@ -180,7 +158,7 @@ def _linked_store(args: argparse.Namespace) -> ox.Store:
     if args.store:
         return open_store(Path(args.store))
     print("loading the core graph and the HPO dataset into memory (--store DIR skips this)", file=sys.stderr)
-    store = core_store(_build())
+    store = core_store(build_graph())
     load_linked(store)
     return store
 
@@ -206,7 +184,7 @@ def cmd_verify_evidence(args: argparse.Namespace) -> int:
     directory = Path(args.directory)
     if not directory.is_dir():
         raise OmsError(f"{directory}: not a folder of source documents")
-    check = verify_evidence(_build(), directory)
+    check = verify_evidence(build_graph(), directory)
     for problem in check.problems:
         print(problem)
     verdict = "all hold" if check.ok else f"{len(check.problems)} problem(s)"
@@ -234,18 +212,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_diagram(args: argparse.Namespace) -> int:
     entity = entity_iri(args.condition)
     stem = Path(args.out) if args.out else Path("diagrams") / local_name(entity)
-    for path in render(to_dot(_build().graph, entity), stem, formats=args.format or DIAGRAM_FORMATS):
+    for path in render(to_dot(build_graph().graph, entity), stem, formats=args.format or DIAGRAM_FORMATS):
         print(path)
     return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    print("\n".join(compute_stats(_build().graph).lines()))
+    print("\n".join(compute_stats(build_graph().graph).lines()))
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from omskg.serve import serve  # the web stack loads only for this command
+    from omskg.web.server import serve  # the web stack loads only for this command
 
     sources = args.sources or os.environ.get("OMSKG_SOURCES")
     serve(

@@ -20,11 +20,13 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.serializers.longturtle import LongTurtleSerializer
 from rdflib.term import Node
 
-from omskg.build import MAPPING_PREDICATES, BuiltGraph
-from omskg.dataset import describe_dataset, validate_description
+from omskg.curation.build import MAPPING_PREDICATES, BuiltGraph
+from omskg.curation.ontology import curated_entities
 from omskg.errors import OmsError
 from omskg.fileio import write_files_atomically
-from omskg.jsonld_export import (
+from omskg.prefixes import OA, OMS, OMSG, load_prefix_map
+from omskg.release.hcls import describe_dataset, validate_description
+from omskg.release.jsonld import (
     checked_iris,
     context_document,
     framed_files,
@@ -32,11 +34,9 @@ from omskg.jsonld_export import (
     to_jsonld,
     triple_key,
 )
-from omskg.kgx_export import kgx_files
-from omskg.ontology import curated_entities
-from omskg.prefixes import OA, OMS, OMSG, load_prefix_map
-from omskg.schemaorg import schemaorg_files
-from omskg.sssom_export import sssom_files
+from omskg.release.kgx import kgx_files
+from omskg.release.schemaorg import schemaorg_files
+from omskg.release.sssom import sssom_files
 
 GRAPH_NAME = "omskg"
 # The longest tail of an IRI that is an XML NCName (letters, digits, '_', '-', '.'; not

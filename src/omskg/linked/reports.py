@@ -1,13 +1,13 @@
 """The release files that need the linked HPO dataset: the agreement of our OMS phenotypes
 with Orphanet's annotation of ORPHA:1183, and the diseases whose HPO profiles resemble OMS
-and myoclonus (:mod:`omskg.agreement`, :mod:`omskg.lookalikes`)."""
+and myoclonus (:mod:`omskg.linked.agreement`, :mod:`omskg.linked.lookalikes`)."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 
-from omskg.agreement import REPORT_NAME, agreement_markdown, agreement_tsv, compare_with_record
-from omskg.lookalikes import (
+from omskg.linked.agreement import REPORT_NAME, agreement_markdown, agreement_tsv, compare_with_record
+from omskg.linked.lookalikes import (
     REPORT_RANKINGS,
     lookalikes_markdown,
     lookalikes_tsv,

@@ -42,7 +42,7 @@ from typing import Any
 from rdflib import RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from omskg.ontology import curated_entities
+from omskg.curation.ontology import curated_entities
 from omskg.prefixes import IAO, OBOINOWL, OMS, OMSE, load_prefix_map
 
 FOLDER = "schemaorg"

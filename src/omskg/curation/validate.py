@@ -10,7 +10,7 @@ from rdflib import RDF, RDFS, BNode, Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from omskg.build import BuiltGraph
+from omskg.curation.build import BuiltGraph
 from omskg.paths import project_root
 from omskg.prefixes import load_prefix_map
 
@@ -62,7 +62,7 @@ class Report:
 
 def load_shapes(root: Path | None = None) -> Graph:
     """Parse the shapes of the graph, ``ontology/shapes/omskg-shapes.ttl`` (the release
-    description has shapes of its own, :func:`omskg.dataset.load_hcls_shapes`)."""
+    description has shapes of its own, :func:`omskg.release.hcls.load_hcls_shapes`)."""
     return Graph().parse(
         (root or project_root()) / "ontology" / "shapes" / "omskg-shapes.ttl", format="turtle"
     )
@@ -71,7 +71,7 @@ def load_shapes(root: Path | None = None) -> Graph:
 def validate(built: BuiltGraph | Graph, *, shapes: Graph | None = None) -> Report:
     """Validate a built graph (or any data graph) against the project's SHACL shapes.
 
-    >>> from omskg.build import build_graph
+    >>> from omskg.curation.build import build_graph
     >>> validate(build_graph()).conforms
     True
     """

@@ -19,7 +19,7 @@ from itertools import zip_longest
 from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from omskg.ontology import curated_entities
+from omskg.curation.ontology import curated_entities
 from omskg.prefixes import OA, OMS, OMSG, load_prefix_map
 
 REMOVED_GRAPH = OMSG["diff/removed"]

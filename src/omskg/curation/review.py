@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from omskg.records import Statement
+from omskg.curation.records import Statement
 
 # Verdicts a row may carry: the passage states the fact with every qualifier, or the fact is
 # the curators' inference or background knowledge (its evidence coded ECO:0000305/0000306),
@@ -38,7 +38,7 @@ class ReviewRow:
 def fingerprint(statement: Statement) -> str:
     """A short hash of everything a reviewer reads in a statement record.
 
-    >>> from omskg.records import Evidence
+    >>> from omskg.curation.records import Evidence
     >>> st = Statement(subject="oms", predicate="hasPhenotype", object="myoclonus", is_value=False,
     ...                qualifiers={}, evidence=(Evidence("gale-oms", 60, 234, None, 1),), clauses=(),
     ...                note=None, file="f.yaml", line=1)

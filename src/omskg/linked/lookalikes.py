@@ -134,7 +134,7 @@ def read_hierarchy(store: ox.Store) -> Hierarchy:
     if not information:
         raise OmsError(
             "the store holds no oms:informationContent of HPO terms; load the linked HPO graph "
-            "(omskg.store.load_linked, or `omskg link`) first"
+            "(omskg.linked.store.load_linked, or `omskg link`) first"
         )
     return Hierarchy(
         {term: tuple(sorted(ps)) for term, ps in parents.items()},

@@ -17,7 +17,7 @@ from rdflib import RDF, RDFS, SKOS, Graph, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from omskg.build import BuiltGraph
+from omskg.curation.build import BuiltGraph
 from omskg.prefixes import OA, OBOINOWL, OMS, load_prefix_map
 
 NAME_PROPERTIES = (

@@ -21,11 +21,11 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from omskg.errors import OmsError
-from omskg.lookalikes import HP_NAMESPACE, condition_profile
+from omskg.linked.lookalikes import HP_NAMESPACE, condition_profile
+from omskg.linked.store import run_store_query, to_rdflib
 from omskg.paths import project_root
 from omskg.prefixes import HPO_GRAPH, OMS, load_prefix_map
 from omskg.query import Table, bind_value, cell, read_query
-from omskg.store import run_store_query, to_rdflib
 
 #: The classes, in report order: each HPO term of either side lands in exactly one.
 CLASSES = ("both (exact)", "ours broader", "ours narrower", "ours only", "theirs only")

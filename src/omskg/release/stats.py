@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from rdflib import RDF, Graph, URIRef
 
-from omskg.export import is_mapped
-from omskg.ontology import curated_entities
+from omskg.curation.ontology import curated_entities
 from omskg.prefixes import OA, OMS, load_prefix_map
+from omskg.release.rdf_writers import is_mapped
 
 
 @dataclass(frozen=True)

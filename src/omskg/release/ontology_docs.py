@@ -21,8 +21,8 @@ from pathlib import Path
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import SDO, SKOS
 
+from omskg.curation.ontology import ONTOLOGY_FILES, load_ontology
 from omskg.errors import OmsError
-from omskg.ontology import ONTOLOGY_FILES, load_ontology
 from omskg.paths import project_root
 from omskg.prefixes import IAO, SCHEMA, load_prefix_map
 

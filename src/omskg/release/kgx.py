@@ -13,7 +13,7 @@ curated entities that share an exact match into one node, hide which of several 
 was chosen, and change a node's id whenever a mapping is added or corrected. So ids stay
 stable and one-to-one with the RDF graph (the ``iri`` column gives the full IRI), ``xref``
 lists the exact matches, the identifiers a consumer normalises to, and ``omskg.sssom.tsv``
-(:mod:`omskg.sssom_export`) has every mapping, close, broad, narrow and related ones too, with
+(:mod:`omskg.release.sssom`) has every mapping, close, broad, narrow and related ones too, with
 its provenance. (``same_as`` would suit the exact matches, but Biolink's ``same as`` is a
 single-valued predicate slot and the KGX validator rejects a list.) The prefix ``omse`` is not
 in Biolink's JSON-LD context, so a consumer registers it (``https://w3id.org/omskg/entity/``)
@@ -61,7 +61,7 @@ from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from omskg.ontology import curated_entities
+from omskg.curation.ontology import curated_entities
 from omskg.prefixes import IAO, OA, OBOINOWL, OMS, load_prefix_map
 
 BIOLINK = Namespace("https://w3id.org/biolink/vocab/")

@@ -20,8 +20,8 @@ from pyld import jsonld
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from omskg.curation.ontology import curated_entities
 from omskg.errors import OmsError
-from omskg.ontology import curated_entities
 from omskg.paths import project_root
 from omskg.prefixes import OA, OMS, load_prefix_map
 

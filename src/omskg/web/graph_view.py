@@ -4,7 +4,7 @@ around it, as inline SVG (no script, no external asset).
 Neighbours sharing a relation sit side by side; each is coloured by its kind and links to
 its page. Large neighbourhoods are cut to :data:`MAX_NODES`, and the view says so.
 
->>> from omskg.pages import Link, Neighbour
+>>> from omskg.web.pages import Link, Neighbour
 >>> svg = neighbourhood_svg(Link("OMS"), [Neighbour(Link("ataxia", "/entity/ataxia", kind="finding"),
 ...                                                  "has phenotype", True)])
 >>> svg.startswith("<svg") and 'href="/entity/ataxia"' in svg
@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from omskg.pages import Link, Neighbour
+from omskg.web.pages import Link, Neighbour
 
 MAX_NODES = 40
 WIDTH, HEIGHT = 960, 640

@@ -9,7 +9,7 @@ Routes (``IRI`` is any IRI under ``https://w3id.org/omskg/``, served at its path
   suggestions when the graph does not know the IRI, 406 when no format suits.
 - ``GET /PATH.html`` / ``.ttl`` / ``.jsonld`` / ``.nt``: the document itself: the page,
   or the resource's symmetric concise bounded description in Turtle, JSON-LD or N-Triples.
-- ``GET|POST /sparql``: the SPARQL 1.1 Protocol, read-only (see :mod:`omskg.sparql_service`);
+- ``GET|POST /sparql``: the SPARQL 1.1 Protocol, read-only (see :mod:`omskg.web.sandbox`);
   with no query, its service description. ``format=csv`` (``tsv``, ``json``, ``xml``,
   ``ttl``, ``nt``, ``jsonld``, or a media type) asks for a format where a link cannot
   send ``Accept``.
@@ -22,7 +22,7 @@ Routes (``IRI`` is any IRI under ``https://w3id.org/omskg/``, served at its path
 
 The release does not change while it is served: documents (pages, RDF documents, the
 ontology's documentation, the home page, static files) are made once, kept in a
-:class:`~omskg.release_cache.DocumentCache`, and sent with an ``ETag`` and
+:class:`~omskg.web.release_cache.DocumentCache`, and sent with an ``ETag`` and
 ``Cache-Control``; a request whose ``If-None-Match`` names the tag gets ``304``.
 """
 
@@ -57,23 +57,23 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from omskg.build import build_graph
-from omskg.conneg import choose, parse_accept
-from omskg.dataset import load_hcls_shapes
-from omskg.endpoint import prefix_header
+from omskg.curation.build import build_graph
+from omskg.curation.validate import load_shapes
 from omskg.errors import OmsError
-from omskg.export import DESCRIPTION, to_ntriples
-from omskg.graph_view import kind_colours, neighbourhood_svg
-from omskg.jsonld_export import to_jsonld
-from omskg.ontology_docs import ontology_html
-from omskg.pages import BASE, Site
+from omskg.linked.store import open_store
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, bind_parameters, list_queries, substitute_parameters
 from omskg.rdfio import read_graph
-from omskg.release_cache import CACHE_CONTROL, Cached, DocumentCache, etag_of, matches
-from omskg.sparql_service import Answer, QueryService, QueryServiceError
-from omskg.store import open_store
-from omskg.validate import load_shapes
+from omskg.release.hcls import load_hcls_shapes
+from omskg.release.jsonld import to_jsonld
+from omskg.release.ontology_docs import ontology_html
+from omskg.release.rdf_writers import DESCRIPTION, to_ntriples
+from omskg.remote_store import prefix_header
+from omskg.web.conneg import choose, parse_accept
+from omskg.web.graph_view import kind_colours, neighbourhood_svg
+from omskg.web.pages import BASE, Site
+from omskg.web.release_cache import CACHE_CONTROL, Cached, DocumentCache, etag_of, matches
+from omskg.web.sandbox import Answer, QueryService, QueryServiceError
 
 #: Document formats of a resource, by file ending.
 DOCUMENTS = {
@@ -138,7 +138,7 @@ class Web:
         self.service = service
         self.examples = {e.name: e for e in examples}
         self.templates = Environment(
-            loader=PackageLoader("omskg", "templates"), autoescape=select_autoescape(), trim_blocks=True
+            loader=PackageLoader("omskg.web", "templates"), autoescape=select_autoescape(), trim_blocks=True
         )
         self.templates.globals.update(version=version("omskg"))
         self.cache = DocumentCache()
@@ -474,7 +474,7 @@ def _service_description(endpoint: str) -> str:
 def _static_files() -> dict[str, Cached]:
     """The package's static files (the style sheet, the icon), read once, by name."""
     found = {}
-    for item in files("omskg").joinpath("static").iterdir():
+    for item in files("omskg.web").joinpath("static").iterdir():
         if item.is_file():
             body = item.read_bytes()
             media_type = mimetypes.guess_type(item.name)[0] or "application/octet-stream"

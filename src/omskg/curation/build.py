@@ -22,8 +22,9 @@ from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
+from omskg.curation.ontology import Vocabulary, load_ontology
+from omskg.curation.records import DEFINITION, Clause, CuratedData, Evidence, Located, Statement, load_curated
 from omskg.errors import DataError, Problem
-from omskg.ontology import Vocabulary, load_ontology
 from omskg.paths import project_root
 from omskg.prefixes import (
     BIBO,
@@ -40,7 +41,6 @@ from omskg.prefixes import (
     PrefixMap,
     load_prefix_map,
 )
-from omskg.records import DEFINITION, Clause, CuratedData, Evidence, Located, Statement, load_curated
 
 MAPPING_PREDICATES = {
     "exact": SKOS.exactMatch,

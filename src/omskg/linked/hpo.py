@@ -498,8 +498,8 @@ def write_chunks(folder: Path, *, chunk_bytes: int = 32 << 20, progress: bool = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m omskg.hpo_linked FOLDER [--progress]``: the conversion worker of
-    :func:`omskg.store.load_linked`. Prints each finished file's path on its own line, so the
+    """``python -m omskg.linked.hpo FOLDER [--progress]``: the conversion worker of
+    :func:`omskg.linked.store.load_linked`. Prints each finished file's path on its own line, so the
     parent loads chunk *k* while this process converts chunk *k+1*."""
     args = argv if argv is not None else sys.argv[1:]
     try:

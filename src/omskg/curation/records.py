@@ -1,6 +1,6 @@
 """Read the curated YAML records of ``data/``, keeping the file and line of each.
 
-The records are plain values here; :mod:`omskg.build` checks them against the
+The records are plain values here; :mod:`omskg.curation.build` checks them against the
 ontology and the prefix map and turns them into RDF.
 """
 

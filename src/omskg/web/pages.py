@@ -1,11 +1,11 @@
 """What the web pages show, read from the built graph: one :class:`EntityPage` per IRI,
 search by label or synonym, the list of conditions.
 
-The module knows nothing of HTTP or HTML; :mod:`omskg.serve` renders what it returns.
+The module knows nothing of HTTP or HTML; :mod:`omskg.web.server` renders what it returns.
 Every IRI under the project's base (``https://w3id.org/omskg/``) is linked to its local
 page (``/entity/oms``); other IRIs link out to their own vocabularies.
 
->>> from omskg.build import build_graph
+>>> from omskg.curation.build import build_graph
 >>> site = Site(build_graph().graph)
 >>> page = site.page("https://w3id.org/omskg/entity/clonazepam")
 >>> page.label, page.curie
@@ -30,9 +30,9 @@ from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from omskg.evidence import normalise
+from omskg.curation.evidence import normalise
 from omskg.prefixes import IAO, OA, OBOINOWL, OMS, OMSE, load_prefix_map
-from omskg.schemaorg import conditions
+from omskg.release.schemaorg import conditions
 
 BASE = "https://w3id.org/omskg/"
 _XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")

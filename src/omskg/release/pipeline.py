@@ -1,0 +1,66 @@
+"""The release pipeline behind ``omskg build``: build, validate, link, report, write.
+
+Nothing is written unless the graph conforms; the release folder is made beside ``out`` and
+swapped in whole (:func:`omskg.fileio.replaced_folder`), so an interrupted or refused build
+leaves the previous release as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omskg.curation.build import build_graph
+from omskg.curation.validate import Report, validate
+from omskg.fileio import replaced_folder
+from omskg.linked.reports import linked_report_files
+from omskg.linked.store import build_store, open_store
+from omskg.release.ontology_docs import ONTOLOGY_DOCS, ontology_html
+from omskg.release.rdf_writers import DESCRIPTION, write_dist
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a build made: the SHACL report and, when it conformed, each file's size in ``out``."""
+
+    report: Report
+    sizes: dict[Path, int] = field(default_factory=dict)
+
+    @property
+    def written(self) -> bool:
+        return self.report.conforms
+
+
+def steps(*, link: bool) -> int:
+    """How many progress messages :func:`build_release` sends."""
+    return 6 if link else 4
+
+
+def build_release(
+    out: Path, *, link: bool = True, progress: Callable[[str], None] = lambda message: None
+) -> Release:
+    """Build the graph, validate it and, if it conforms, write the release into ``out``.
+
+    With ``link``, the HPO annotations are converted into ``out/store`` with the graph and
+    the agreement and look-alike reports are written too. ``progress`` gets one message per
+    step (:func:`steps` of them).
+    """
+    progress("reading ontology and curated data")
+    built = build_graph()
+    progress(f"validating {len(built.graph)} triples against the SHACL shapes")
+    report = validate(built)
+    if not report.conforms:
+        return Release(report)
+    with replaced_folder(out, marker=DESCRIPTION) as folder:
+        reports: dict[str, str] = {}
+        if link:
+            progress(f"converting the HPO annotations and loading them with the graph into {out}/store/")
+            build_store(folder / "store", built)
+            progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
+            reports = linked_report_files(open_store(folder / "store"))
+        progress(f"writing exports into {out}/")
+        extra = {**reports, ONTOLOGY_DOCS: ontology_html()}
+        sizes = write_dist(built, folder, validation_text=report.text(), extra=extra)
+    progress("done")
+    return Release(report, {out / path.relative_to(folder): size for path, size in sizes.items()})
