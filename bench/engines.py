@@ -12,8 +12,8 @@ Engines:
 ``pyoxigraph``  the reference: pyoxigraph's own bulk load of the N-Quads files, and
                 ``Store.query`` on the query text directly.
 ``omskg``       the project's path: the same store, the HPO graph converted *and* loaded
-                by :func:`omskg.store.load_linked`, queries through
-                :func:`omskg.store.run_store_query` (parameters, guard, rdflib terms).
+                by :func:`omskg.linked.store.load_linked`, queries through
+                :func:`omskg.linked.store.run_store_query` (parameters, guard, rdflib terms).
 ``oxrdflib``    rdflib's API over pyoxigraph's store (the ``oxrdflib`` plugin).
 ``rdflib``      rdflib's own in-memory store.
 
@@ -51,8 +51,8 @@ def prepare(folder: Path) -> None:
     """Write ``core.nq`` (the built graph in its named graph) and ``hpo.nq`` into ``folder``."""
     import pyoxigraph as ox
 
-    from omskg.build import build_graph
-    from omskg.store import core_store, load_linked
+    from omskg.curation.build import build_graph
+    from omskg.linked.store import core_store, load_linked
 
     store = core_store(build_graph())
     store.dump(output=str(folder / "core.nq"), format=ox.RdfFormat.N_QUADS)
@@ -71,7 +71,7 @@ def _load(engine: str, folder: Path) -> tuple[float, Any]:
     if engine in ("pyoxigraph", "omskg"):
         import pyoxigraph as ox
 
-        from omskg.store import load_linked
+        from omskg.linked.store import load_linked
 
         store = ox.Store()
         store.bulk_load(path=str(core), format=ox.RdfFormat.N_QUADS)
@@ -90,9 +90,9 @@ def _load(engine: str, folder: Path) -> tuple[float, Any]:
 
 def _runner(engine: str, store: Any) -> Callable[[Any], int]:
     """A function that runs one named query on the engine and returns its row count."""
+    from omskg.linked.store import run_store_query
     from omskg.prefixes import load_prefix_map
     from omskg.query import bind_parameters, run_query, substitute_parameters
-    from omskg.store import run_store_query
 
     prefixes = load_prefix_map().uri_prefixes
     if engine == "pyoxigraph":

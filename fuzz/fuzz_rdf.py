@@ -30,9 +30,9 @@ with atheris.instrument_imports(include=["omskg", "rdflib", "pyld", "pyparsing"]
     from rdflib.compare import to_canonical_graph
 
     from omskg.errors import OmsError
-    from omskg.export import to_nquads, to_ntriples, to_rdfxml, to_trig, to_turtle
-    from omskg.jsonld_export import term_key, to_jsonld
     from omskg.rdfio import lexical_forms_kept, read_graph
+    from omskg.release.jsonld import term_key, to_jsonld
+    from omskg.release.rdf_writers import to_nquads, to_ntriples, to_rdfxml, to_trig, to_turtle
     from omskg.sparql_guard import check_query
 
 HERE = Path(__file__).resolve().parent
