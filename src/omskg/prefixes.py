@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import curies
+from curies.api import CompressionError, ExpansionError
 from rdflib import Graph, Namespace
 
 from omskg.errors import OmsError
@@ -58,17 +59,34 @@ class PrefixMap:
 
     def expand(self, curie: str) -> str:
         """Return the IRI of ``curie``; raise :class:`OmsError` on an unknown prefix."""
-        prefix, sep, _ = curie.partition(":")
-        if not sep or prefix not in self.uri_prefixes:
-            raise OmsError(f"unknown prefix {prefix!r} in {curie!r}; declare it in ontology/prefixes.csv")
-        iri = self.converter.expand(curie)
-        assert iri is not None
-        return str(iri)
+        try:
+            return str(self.converter.expand(curie, strict=True))
+        except ExpansionError:
+            prefix = curie.partition(":")[0]
+            raise OmsError(
+                f"unknown prefix {prefix!r} in {curie!r}; declare it in ontology/prefixes.csv"
+            ) from None
 
     def compress(self, iri: str) -> str | None:
         """Return the CURIE of ``iri``, or None when no prefix covers it."""
         result = self.converter.compress(iri)
         return None if result is None else str(result)
+
+    def curie(self, iri: str, *, strict: bool = False) -> str:
+        """The CURIE of ``iri`` where a prefix covers it, else ``iri`` itself (for showing);
+        with ``strict``, :class:`OmsError` where none does (for files that need CURIEs).
+
+        >>> load_prefix_map().curie("http://purl.obolibrary.org/obo/HP_0001336")
+        'HP:0001336'
+        >>> load_prefix_map().curie("http://example.org/x")
+        'http://example.org/x'
+        """
+        if not strict:
+            return str(self.converter.compress(iri, passthrough=True))
+        try:
+            return str(self.converter.compress(iri, strict=True))
+        except CompressionError:
+            raise OmsError(f"no prefix of ontology/prefixes.csv covers {iri}") from None
 
     def pattern_problem(self, curie: str) -> str | None:
         """Say what is wrong with ``curie`` (unknown prefix or a local id off-pattern), else None.
@@ -85,7 +103,11 @@ class PrefixMap:
         return None
 
     def bind(self, graph: Graph) -> Graph:
-        """Bind every prefix to ``graph`` (replacing rdflib's defaults) and return it."""
+        """Bind every prefix to ``graph`` (replacing rdflib's defaults) and return it.
+
+        Not ``Converter.bind_rdflib``: that keeps rdflib's own binding where a prefix is
+        already bound (``schema`` to https, say), and the exports must use ours.
+        """
         for prefix, uri in self.uri_prefixes.items():
             graph.bind(prefix, Namespace(uri), override=True, replace=True)
         return graph

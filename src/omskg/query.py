@@ -175,7 +175,7 @@ def cell(term: Node | None) -> str:
     if term is None:
         return ""
     if isinstance(term, URIRef):
-        return load_prefix_map().compress(str(term)) or str(term)
+        return load_prefix_map().curie(str(term))
     if isinstance(term, BNode):
         return f"_:{term}"
     return str(term)

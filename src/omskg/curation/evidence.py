@@ -76,7 +76,9 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
         name = str(graph.value(doc, OMS.fileName))
         path = sources_dir / name
         if not path.is_file():
-            problems.append(f"{path}: source document missing (needed for {_curie(doc)})")
+            problems.append(
+                f"{path}: source document missing (needed for {load_prefix_map().curie(str(doc))})"
+            )
             continue
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
@@ -97,7 +99,9 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
                 continue
             problem = _check_span(graph, evidence, texts[source], names)
             if problem:
-                problems.append(f"{built.origin(statement) or _curie(statement)}: {problem}")
+                problems.append(
+                    f"{built.origin(statement) or load_prefix_map().curie(str(statement))}: {problem}"
+                )
     return EvidenceCheck(len(texts), count, tuple(problems))
 
 
@@ -108,7 +112,7 @@ def _check_span(graph: Graph, evidence: Node, text: str, names: list[str]) -> st
     try:
         first, last = int(str(start)), int(str(end))
     except (TypeError, ValueError):
-        return f"evidence {_curie(evidence)} has no usable offsets"
+        return f"evidence {load_prefix_map().curie(str(evidence))} has no usable offsets"
     if not 0 <= first < last <= len(text):
         return f"offsets {first}-{last} fall outside the document (0-{len(text)})"
     if not mentions(text[first:last], names):
@@ -132,7 +136,3 @@ def _names(graph: Graph, statement: Node) -> list[str]:
         for prop in NAME_PROPERTIES
         for name in graph.objects(term, prop)
     ]
-
-
-def _curie(node: Node) -> str:
-    return load_prefix_map().compress(str(node)) or str(node)

@@ -116,18 +116,14 @@ def compare_with_record(
         )
     )
     return Agreement(
-        _curie(condition_iri),
-        _curie(disease_iri),
+        load_prefix_map().curie(str(condition_iri)),
+        load_prefix_map().curie(str(disease_iri)),
         _literal(store, disease_iri, "http://www.w3.org/2000/01/rdf-schema#label"),
         _literal(store, str(HPO_GRAPH), "http://purl.org/pav/version"),
         table,
         class_counts(table),
         not_compared,
     )
-
-
-def _curie(iri: str) -> str:
-    return load_prefix_map().compress(iri) or iri
 
 
 def _literal(store: ox.Store, subject: str, predicate: str) -> str:

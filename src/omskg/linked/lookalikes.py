@@ -291,16 +291,12 @@ def _by_information(shared: tuple[SharedFeature, ...]) -> tuple[SharedFeature, .
     return tuple(sorted(shared, key=lambda f: (-f.information_content, f.mica, f.ours)))
 
 
-def _curie(iri: str) -> str:
-    return load_prefix_map().compress(iri) or iri
-
-
 def feature_text(result: LookAlikes, item: LookAlike, limit: int | None = None) -> str:
     """The distinct shared features of ``item``, most informative first: ``label (CURIE)``;
     with ``limit``, only that many and a count of the rest."""
     micas = list(dict.fromkeys(f.mica for f in item.shared))
     shown = micas if limit is None else micas[:limit]
-    text = "; ".join(f"{result.labels.get(m, '')} ({_curie(m)})" for m in shown)
+    text = "; ".join(f"{result.labels.get(m, '')} ({load_prefix_map().curie(str(m))})" for m in shown)
     return text + (f"; +{len(micas) - len(shown)} more" if len(shown) < len(micas) else "")
 
 
@@ -324,10 +320,13 @@ def lookalikes_table(result: LookAlikes, *, features: int | None = None) -> Tabl
 def own_record_lines(result: LookAlikes) -> list[str]:
     """Sentences on the condition's own disease records: left out, and where they would rank."""
     if not result.own:
-        return [f"{_curie(result.condition)} is an exact match of no annotated disease record"]
+        return [
+            f"{load_prefix_map().curie(str(result.condition))} is an exact match of no annotated "
+            "disease record"
+        ]
     lines = []
     for record in result.own:
-        name = f"{_curie(record.disease)} ({record.label})"
+        name = f"{load_prefix_map().curie(str(record.disease))} ({record.label})"
         if record.rank is None or record.score is None:
             lines.append(f"left out {name}, the condition's own record: not among the candidates")
         else:
@@ -348,10 +347,10 @@ def lookalikes_tsv(results: Iterable[LookAlikes]) -> str:
         for item in result.ranked:
             writer.writerow(
                 (
-                    _curie(result.condition),
-                    _curie(result.having),
+                    load_prefix_map().curie(str(result.condition)),
+                    load_prefix_map().curie(str(result.having)),
                     item.rank,
-                    _curie(item.disease),
+                    load_prefix_map().curie(str(item.disease)),
                     item.label,
                     f"{rounded(item.score):.4f}",
                     f"{rounded(item.bma):.4f}",
@@ -382,21 +381,24 @@ def lookalikes_markdown(results: Iterable[LookAlikes]) -> str:
         having = (
             ""
             if result.having == PHENOTYPIC_ABNORMALITY
-            else f", among diseases with {_curie(result.having)}"
+            else f", among diseases with {load_prefix_map().curie(str(result.having))}"
         )
         lines += [
             "",
-            f"## {_curie(result.condition)}{having}",
+            f"## {load_prefix_map().curie(str(result.condition))}{having}",
             "",
             "Our profile: "
-            + "; ".join(f"{result.labels.get(t, '')} ({_curie(t)})" for t in result.profile)
+            + "; ".join(
+                f"{result.labels.get(t, '')} ({load_prefix_map().curie(str(t))})" for t in result.profile
+            )
             + f". Candidates: {result.candidates}.",
             "",
             "| rank | disease | label | score | BMA | shared features |",
             "|---:|---|---|---:|---:|---|",
         ]
         lines += [
-            f"| {item.rank} | {_curie(item.disease)} | {_cell(item.label)} | {rounded(item.score):.4f} "
+            f"| {item.rank} | {load_prefix_map().curie(str(item.disease))} | {_cell(item.label)} "
+            f"| {rounded(item.score):.4f} "
             f"| {rounded(item.bma):.4f} | {_cell(feature_text(result, item, 6))} |"
             for item in result.ranked
         ]

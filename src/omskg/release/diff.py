@@ -97,7 +97,7 @@ def _part(graph: Graph, node: Node) -> Literal:
     prefixes = load_prefix_map()
 
     def name(term: Node) -> str:
-        return prefixes.compress(str(term)) or str(term) if isinstance(term, URIRef) else str(term)
+        return prefixes.curie(str(term)) if isinstance(term, URIRef) else str(term)
 
     return Literal(
         ", ".join(sorted(f"{name(p)} {name(o)}" for p, o in graph.predicate_objects(node) if p != RDF.type))
@@ -108,7 +108,7 @@ def _evidence(graph: Graph, evidence: Node) -> tuple[str, int, int]:
     source = graph.value(evidence, OA.hasSource)
     selector = graph.value(evidence, OA.hasSelector)
     start, end = graph.value(selector, OA.start), graph.value(selector, OA.end)
-    local = load_prefix_map().compress(str(source)) or str(source)
+    local = load_prefix_map().curie(str(source))
     return local.split(":", 1)[-1], int(str(start)), int(str(end))
 
 
@@ -170,7 +170,7 @@ class Describer:
             label = graph.value(term, RDFS.label)
             if label is not None:
                 return str(label)
-        return self.prefixes.compress(str(term)) or str(term)
+        return self.prefixes.curie(str(term))
 
     def fact(self, view: StatementView) -> str:
         subject, predicate, obj = (self.name(t) for t in view.fact)

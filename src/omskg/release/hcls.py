@@ -228,7 +228,7 @@ class _Describer:
             digest = self.graph.value(doc, OMS.sha256)
             if digest is None:
                 raise OmsError(f"source document <{doc}> has no oms:sha256 in the graph")
-            local = (self.prefixes.compress(str(doc)) or str(doc)).split(":", 1)[-1]
+            local = (self.prefixes.curie(str(doc))).split(":", 1)[-1]
             self.add(doc, RDF.type, DCTYPES.Text)
             self.add(doc, DCTERMS.title, *self.graph.objects(doc, DCTERMS.title))
             self.checksum(doc, self.release.iri("source", local, "checksum"), str(digest))

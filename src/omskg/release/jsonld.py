@@ -184,7 +184,7 @@ def framed_files(graph: Graph) -> dict[str, str]:
     files = {}
     for entity, cls in curated_entities(graph).items():
         if (cls, RDFS.subClassOf, OMS.Condition) in graph or cls == OMS.Condition:
-            local = (prefixes.compress(str(entity)) or str(entity)).split(":", 1)[1]
+            local = (prefixes.curie(str(entity))).split(":", 1)[1]
             files[f"framed/{local}.jsonld"] = framed(graph, entity)
     return dict(sorted(files.items()))
 

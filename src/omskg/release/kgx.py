@@ -133,11 +133,15 @@ def class_categories(graph: Graph, cls: URIRef) -> list[str]:
     """Biolink categories (CURIEs) of the instances of ``cls``; see the module docstring."""
     for level in _class_levels(graph, cls):
         found = {
-            _curie(t) for c in level for p in CLASS_ALIGNMENTS for t in graph.objects(c, p) if _is_biolink(t)
+            load_prefix_map().curie(str(t), strict=True)
+            for c in level
+            for p in CLASS_ALIGNMENTS
+            for t in graph.objects(c, p)
+            if _is_biolink(t)
         }
         if found:
             return sorted(found)
-    return [_curie(FALLBACK_CATEGORY)]
+    return [load_prefix_map().curie(str(FALLBACK_CATEGORY), strict=True)]
 
 
 def relation_predicates(graph: Graph) -> dict[URIRef, URIRef]:
@@ -149,7 +153,11 @@ def relation_predicates(graph: Graph) -> dict[URIRef, URIRef]:
 
 def fallback_relations(graph: Graph) -> list[str]:
     """The relations (CURIEs) without a Biolink predicate aligned, exported as ``biolink:related_to``."""
-    return sorted(_curie(r) for r in _relations(graph) if _aligned_predicate(graph, r) is None)
+    return sorted(
+        load_prefix_map().curie(str(r), strict=True)
+        for r in _relations(graph)
+        if _aligned_predicate(graph, r) is None
+    )
 
 
 def qualifier_slots(graph: Graph) -> dict[URIRef, str]:
@@ -212,7 +220,7 @@ def _node_classes(graph: Graph) -> dict[URIRef, URIRef]:
 
 def _node(graph: Graph, node: URIRef, categories: list[str], source: str) -> Record:
     record: Record = {
-        "id": _curie(node),
+        "id": load_prefix_map().curie(str(node), strict=True),
         "category": categories,
         "synonym": _texts(graph, node, OBOINOWL.hasExactSynonym, OBOINOWL.hasRelatedSynonym),
         "xref": _curies(graph.objects(node, SKOS.exactMatch)),
@@ -254,16 +262,19 @@ def _edge(graph: Graph, statement: URIRef, context: _EdgeContext) -> Record | No
     if relation not in context.predicates or not isinstance(subject, URIRef) or not isinstance(obj, URIRef):
         return None
     assert isinstance(relation, URIRef)
-    subject_id, object_id = _curie(subject), _curie(obj)
+    subject_id, object_id = (
+        load_prefix_map().curie(str(subject), strict=True),
+        load_prefix_map().curie(str(obj), strict=True),
+    )
     if subject_id not in context.node_ids or object_id not in context.node_ids:
         return None
     evidence = list(graph.objects(statement, OMS.hasEvidence))
     record: Record = {
-        "id": _curie(statement),
+        "id": load_prefix_map().curie(str(statement), strict=True),
         "subject": subject_id,
-        "predicate": _curie(context.predicates[relation]),
+        "predicate": load_prefix_map().curie(str(context.predicates[relation]), strict=True),
         "object": object_id,
-        "original_predicate": _curie(relation),
+        "original_predicate": load_prefix_map().curie(str(relation), strict=True),
         "knowledge_level": _knowledge_level(graph, statement),
         "agent_type": AGENT_TYPE,
         "primary_knowledge_source": context.source,
@@ -294,7 +305,10 @@ def _qualifiers(graph: Graph, statement: URIRef, slots: dict[URIRef, str]) -> di
     for qualifier, slot in sorted(slots.items()):
         values = sorted(_value(v) for holder in holders for v in graph.objects(holder, qualifier))
         if len(values) > 1:
-            raise ValueError(f"{_curie(statement)}: {slot} takes one value, the statement has {values}")
+            raise ValueError(
+                f"{load_prefix_map().curie(str(statement), strict=True)}: {slot} takes one value, "
+                f"the statement has {values}"
+            )
         if values:
             result[slot] = values[0]
     return result
@@ -326,15 +340,8 @@ def _cell(value: str | list[str] | None, column: str) -> str:
 # -- helpers -------------------------------------------------------------------
 
 
-def _curie(iri: Node) -> str:
-    curie = load_prefix_map().compress(str(iri))
-    if curie is None:
-        raise ValueError(f"no prefix of ontology/prefixes.csv covers {iri}")
-    return curie
-
-
 def _curies(iris: Iterable[Node]) -> list[str]:
-    return sorted({_curie(i) for i in iris})
+    return sorted({load_prefix_map().curie(str(i), strict=True) for i in iris})
 
 
 def _is_biolink(term: Node) -> bool:
@@ -349,7 +356,7 @@ def _local(term: Node) -> str:
 
 
 def _value(term: Node) -> str:
-    return _clean(str(term)) if isinstance(term, Literal) else _curie(term)
+    return _clean(str(term)) if isinstance(term, Literal) else load_prefix_map().curie(str(term), strict=True)
 
 
 def _clean(text: str) -> str:

@@ -149,7 +149,7 @@ def evidence_graph_name(document: URIRef) -> URIRef:
     >>> evidence_graph_name(URIRef("https://w3id.org/omskg/entity/gale-oms"))
     rdflib.term.URIRef('https://w3id.org/omskg/graph/evidence/gale-oms')
     """
-    local = (load_prefix_map().compress(str(document)) or str(document)).split(":", 1)[-1]
+    local = (load_prefix_map().curie(str(document))).split(":", 1)[-1]
     return OMSG[f"evidence/{local}"]
 
 
@@ -311,9 +311,9 @@ def unmapped_report(graph: Graph) -> str:
     prefixes = load_prefix_map()
     rows = [
         (
-            prefixes.compress(str(entity)) or str(entity),
+            prefixes.curie(str(entity)),
             str(graph.value(entity, RDFS.label) or ""),
-            prefixes.compress(str(cls)) or str(cls),
+            prefixes.curie(str(cls)),
             str(graph.value(entity, OMS.unmappedReason) or "no reason recorded"),
         )
         for entity, cls in curated_entities(graph).items()

@@ -21,7 +21,6 @@ from typing import Any
 import yaml
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
-from rdflib.term import Node
 
 from omskg.prefixes import OMS, load_prefix_map
 
@@ -86,12 +85,14 @@ def mapping_set_metadata(graph: Graph, rows: list[Row]) -> dict[str, Any]:
 def _row(graph: Graph, mapping: URIRef) -> Row:
     subject = _required(graph, mapping, RDF.subject)
     return {
-        "subject_id": _curie(subject),
+        "subject_id": load_prefix_map().curie(str(subject), strict=True),
         "subject_label": _text(graph, subject, RDFS.label),
-        "predicate_id": _curie(_required(graph, mapping, RDF.predicate)),
-        "object_id": _curie(_required(graph, mapping, RDF.object)),
+        "predicate_id": load_prefix_map().curie(str(_required(graph, mapping, RDF.predicate)), strict=True),
+        "object_id": load_prefix_map().curie(str(_required(graph, mapping, RDF.object)), strict=True),
         "object_label": _text(graph, mapping, OMS.objectLabel),
-        "mapping_justification": _curie(_required(graph, mapping, OMS.mappingJustification)),
+        "mapping_justification": load_prefix_map().curie(
+            str(_required(graph, mapping, OMS.mappingJustification)), strict=True
+        ),
         "comment": _comment(graph, mapping),
     }
 
@@ -126,13 +127,6 @@ def _required(graph: Graph, node: URIRef, prop: URIRef) -> URIRef:
     if not isinstance(value, URIRef):
         raise ValueError(f"mapping {node} has no IRI for {prop}")
     return value
-
-
-def _curie(iri: Node) -> str:
-    curie = load_prefix_map().compress(str(iri))
-    if curie is None:
-        raise ValueError(f"no prefix of ontology/prefixes.csv covers {iri}")
-    return curie
 
 
 def _text(graph: Graph, node: URIRef, prop: URIRef) -> str:

@@ -112,7 +112,7 @@ class Neighbour:
     @property
     def node_id(self) -> str:
         """The Graphviz node id: relation and node as CURIEs (a node can sit in several boxes)."""
-        return f"{_curie(self.relation)} {_curie(self.node)}"
+        return f"{load_prefix_map().curie(str(self.relation))} {load_prefix_map().curie(str(self.node))}"
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,10 @@ def neighbourhood(graph: Graph, entity: URIRef) -> Neighbourhood:
     Raises :class:`OmsError` when ``entity`` is not in ``graph`` or relates to no other entity.
     """
     if (entity, None, None) not in graph and (None, None, entity) not in graph:
-        raise OmsError(f"{_curie(entity)} is not in the graph; give the CURIE of an entity, such as omse:oms")
+        raise OmsError(
+            f"{load_prefix_map().curie(str(entity))} is not in the graph; give the CURIE of an entity, "
+            "such as omse:oms"
+        )
     facts = set(graph.transitive_subjects(RDFS.subPropertyOf, OMS.factRelation))
     neighbours = [
         Neighbour(
@@ -182,7 +185,8 @@ def neighbourhood(graph: Graph, entity: URIRef) -> Neighbourhood:
     ]
     if not neighbours:
         raise OmsError(
-            f"{_curie(entity)} has no fact relation to another entity, so there is nothing to draw; "
+            f"{load_prefix_map().curie(str(entity))} has no fact relation to another entity, "
+            "so there is nothing to draw; "
             "try a condition such as omse:oms"
         )
     order = {kind.key: i for i, kind in enumerate(KINDS)}
@@ -195,7 +199,7 @@ def neighbourhood(graph: Graph, entity: URIRef) -> Neighbourhood:
 def to_dot(graph: Graph, entity: URIRef) -> str:
     """The Graphviz DOT text of ``entity``'s neighbourhood (the same text on every run)."""
     hood = neighbourhood(graph, entity)
-    centre = _quote(_curie(entity))
+    centre = _quote(load_prefix_map().curie(str(entity)))
     lines = [
         f"digraph {_quote('neighbourhood of ' + hood.label)} {{",
         f"  graph [compound=true, rankdir=LR, newrank=true, nodesep=0.1, ranksep=0.25, "
@@ -203,7 +207,8 @@ def to_dot(graph: Graph, entity: URIRef) -> str:
         f'  node [shape=box, style="rounded,filled", fillcolor=white, fontname={_quote(FONT)}, fontsize=11, '
         'margin="0.08,0.03", height=0.3, penwidth=1];',
         "  edge [penwidth=1.8, arrowsize=0.8];",
-        f"  {centre} [label={_quote(hood.label + chr(10) + _curie(entity))}, fontsize=16, "
+        f"  {centre} [label={_quote(hood.label + chr(10) + load_prefix_map().curie(str(entity)))}, "
+        "fontsize=16, "
         'fillcolor="#2f3e4e", fontcolor=white, color="#2f3e4e", margin="0.2,0.12"];',
     ]
     # The edges naming the entity come after the boxes, in reading order, which dot keeps for the
@@ -236,7 +241,7 @@ def _kind_cluster(kind: Kind, relations: list[list[Neighbour]], centre: str, edg
         body = [f"    {_node(item, kind)}" for item in items]
         body += [f"    {' -> '.join(row)} [style=invis];" for row in grid if len(row) > 1]
         if titled:
-            subcluster = _quote(f"cluster_{kind.key} {_curie(items[0].relation)}")
+            subcluster = _quote(f"cluster_{kind.key} {load_prefix_map().curie(str(items[0].relation))}")
             body = [
                 f"    subgraph {subcluster} {{",
                 f"      label={_quote(items[0].relation_label)}; fillcolor=white; fontsize=11; penwidth=1;",
@@ -376,11 +381,7 @@ def _statements(graph: Graph, entity: URIRef, relation: URIRef, node: URIRef) ->
 
 def _label(graph: Graph, node: URIRef) -> str:
     labels = sorted(str(v) for v in graph.objects(node, RDFS.label) if isinstance(v, Literal))
-    return labels[0] if labels else _curie(node)
-
-
-def _curie(iri: URIRef) -> str:
-    return load_prefix_map().compress(str(iri)) or str(iri)
+    return labels[0] if labels else load_prefix_map().curie(str(node))
 
 
 def _wrap(label: str) -> str:

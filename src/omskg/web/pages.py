@@ -501,4 +501,4 @@ def _literal_text(literal: Literal) -> str:
     """The literal's text, with its datatype (``3603 (xsd:nonNegativeInteger)``) unless a string."""
     if literal.language or literal.datatype in (None, _XSD_STRING):
         return str(literal)
-    return f"{literal} ({load_prefix_map().compress(str(literal.datatype)) or literal.datatype})"
+    return f"{literal} ({load_prefix_map().curie(str(literal.datatype))})"

@@ -452,7 +452,7 @@ def _cell(value: dict[str, Any] | None) -> dict[str, str | None]:
     text = value["value"]
     if value["type"] == "uri":
         href = "/" + text[len(BASE) :] if text.startswith(BASE) else text
-        return {"text": load_prefix_map().compress(text) or text, "href": href}
+        return {"text": load_prefix_map().curie(text), "href": href}
     return {"text": text, "href": None}
 
 
