@@ -3,12 +3,13 @@ one row per record, named by the fingerprint of the whole record, none left open
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from omskg.curation.records import Statement, load_curated
-from omskg.curation.review import VERDICTS, ReviewRow, fingerprint, read_review
+from omskg.curation.review import COLUMNS, REVIEW_FILE, VERDICTS, ReviewRow, fingerprint, read_review
 
 INFERENCE_CODES = {"ECO:0000305", "ECO:0000306"}
 
@@ -20,7 +21,7 @@ def statements(root: Path) -> list[Statement]:
 
 @pytest.fixture(scope="module")
 def rows(root: Path) -> dict[str, ReviewRow]:
-    found = read_review(root / "docs" / "review" / "statements.tsv")
+    found = read_review(root / REVIEW_FILE)
     assert len(found) == len({row.fingerprint for row in found}), "one row per fingerprint"
     return {row.fingerprint: row for row in found}
 
@@ -41,7 +42,7 @@ def test_every_statement_has_a_current_review_row(
 
 
 def test_no_review_item_is_open(root: Path) -> None:
-    found = read_review(root / "docs" / "review" / "statements.tsv")
+    found = read_review(root / REVIEW_FILE)
     assert {row.verdict for row in found} <= set(VERDICTS)
     assert [row for row in found if row.verdict == "open"] == []
     assert all(row.reason for row in found if row.verdict != "supported"), (
@@ -64,3 +65,26 @@ def test_a_changed_record_needs_a_new_review(statements: list[Statement], rows: 
     assert fingerprint(st) in rows
     changed = Statement(**{**st.__dict__, "note": (st.note or "") + " edited"})
     assert fingerprint(changed) not in rows
+
+
+def test_omskg_review_lists_a_changed_record_as_an_open_row(
+    root: Path, project_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a curator runs after editing a record: the rows still to fill in, exit 1."""
+    from omskg.cli import main
+
+    review = project_copy / "docs" / "review"
+    review.mkdir(parents=True)
+    shutil.copy(root / REVIEW_FILE, review / "statements.tsv")
+    assert main(["review"]) == 0
+    gale = project_copy / "data" / "statements" / "ninds-oms.yaml"
+    text = gale.read_text(encoding="utf-8")
+    assert "  note: NINDS hedges it (other symptoms may include it)" in text
+    gale.write_text(text.replace("  note: NINDS hedges it (other", "  note: NINDS, edited, hedges it (other"))
+    capsys.readouterr()
+    assert main(["review"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "\t".join(COLUMNS)
+    assert [line.split("\t")[1:] for line in lines[1:]] == [
+        ["data/statements/ninds-oms.yaml", "oms", "hasPhenotype", "difficulty-speaking", "open", ""]
+    ]

@@ -16,12 +16,15 @@ from rdflib import Graph
 
 from omskg.curation.build import build_graph
 from omskg.curation.evidence import verify_evidence
+from omskg.curation.records import load_curated
+from omskg.curation.review import REVIEW_FILE, format_review, pending_rows, read_review
 from omskg.curation.validate import validate
 from omskg.errors import DataError, OmsError
 from omskg.fileio import write_files_atomically
 from omskg.linked.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
 from omskg.linked.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
 from omskg.linked.store import build_store, core_store, load_linked, open_store
+from omskg.paths import project_root
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH
 from omskg.query import (
     FORMATS,
@@ -217,6 +220,22 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    root = project_root()
+    statements = load_curated(root / "data", root=root).statements
+    pending = pending_rows(statements, read_review(root / REVIEW_FILE))
+    if not pending:
+        print(f"every statement has a current row in {REVIEW_FILE}", file=sys.stderr)
+        return 0
+    sys.stdout.write(format_review(pending))
+    print(
+        f"{len(pending)} statement(s) changed or added since their review: read each against its passages, "
+        f"give a verdict and a reason, and put the rows into {REVIEW_FILE} (replacing stale ones)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     print("\n".join(compute_stats(build_graph().graph).lines()))
     return 0
@@ -341,6 +360,9 @@ def parser() -> argparse.ArgumentParser:
     served.add_argument("--workers", type=int, default=1, metavar="N", help="SPARQL worker processes (1)")
     served.set_defaults(func=cmd_serve)
     sub.add_parser("stats", help="print counts of the graph").set_defaults(func=cmd_stats)
+    sub.add_parser(
+        "review", help="print an open review row for each statement changed or added since its review"
+    ).set_defaults(func=cmd_review)
     diagram = sub.add_parser("diagram", help="draw a condition's neighbourhood with Graphviz (SVG, PNG)")
     diagram.add_argument(
         "condition", nargs="?", default=DEFAULT_CONDITION, help="CURIE or IRI of the entity (omse:oms)"

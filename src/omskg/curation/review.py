@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from omskg.curation.records import Statement
 
+REVIEW_FILE = "docs/review/statements.tsv"
 # Verdicts a row may carry: the passage states the fact with every qualifier, or the fact is
 # the curators' inference or background knowledge (its evidence coded ECO:0000305/0000306),
 # or an open problem, which no release may have.
@@ -65,10 +67,30 @@ def read_review(path: Path) -> list[ReviewRow]:
         return [ReviewRow(**{key: row[key] or "" for key in COLUMNS}) for row in reader]
 
 
-def write_review(path: Path, rows: list[ReviewRow]) -> None:
-    """Write ``rows`` sorted by file and fingerprint, so the file diffs cleanly."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in sorted(rows, key=lambda r: (r.file, r.subject, r.predicate, r.object, r.fingerprint)):
-            writer.writerow([getattr(row, key) for key in COLUMNS])
+def format_review(rows: list[ReviewRow]) -> str:
+    """``rows`` as the review file's text, sorted by file, fact and fingerprint, so it diffs cleanly."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in sorted(rows, key=lambda r: (r.file, r.subject, r.predicate, r.object, r.fingerprint)):
+        writer.writerow([getattr(row, key) for key in COLUMNS])
+    return out.getvalue()
+
+
+def pending_rows(statements: list[Statement], review: list[ReviewRow]) -> list[ReviewRow]:
+    """An ``open`` row for each statement whose record has no current review row: the rows
+    a curator fills in (verdict and reason) after reading the record against its passages."""
+    reviewed = {row.fingerprint for row in review}
+    return [
+        ReviewRow(
+            fingerprint(st),
+            st.file,
+            st.subject,
+            st.predicate,
+            "" if st.object is None else str(st.object),
+            "open",
+            "",
+        )
+        for st in statements
+        if fingerprint(st) not in reviewed
+    ]
