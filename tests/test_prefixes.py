@@ -8,10 +8,12 @@ import csv
 import re
 from pathlib import Path
 
+import pytest
 from rdflib import Graph, URIRef
 
 from omskg.curation.validate import load_shapes
-from omskg.prefixes import identifier_iri_pattern, load_prefix_map
+from omskg.errors import OmsError
+from omskg.prefixes import identifier_iri_pattern, load_prefix_map, read_prefix_table
 
 W3C = ("rdf:", "rdfs:", "owl:", "xsd:", "skos:", "sh:")
 
@@ -53,3 +55,20 @@ def test_alignment_targets_were_verified(root: Path) -> None:
     external = {c for c in used if c and not c.startswith(("oms", *W3C))}
     assert len(external) > 40
     assert external <= verified, f"unverified alignment targets: {sorted(external - verified)}"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("1hp,http://example.org/,,,vocabulary", "prefix '1hp' cannot be declared"),
+        ("hp.,http://example.org/,,,vocabulary", "prefix 'hp.' cannot be declared"),
+        ("xmlns2,http://example.org/,,,vocabulary", "prefix 'xmlns2' cannot be declared"),
+        ("ok,example.org/,,,vocabulary", "URI prefix 'example.org/' of 'ok' is not an absolute IRI"),
+    ],
+)
+def test_a_prefix_no_syntax_can_declare_is_refused(row: str, message: str, tmp_path: Path) -> None:
+    """pyoxigraph writes any prefix name it is given, so the table is checked where it is read."""
+    table = tmp_path / "prefixes.csv"
+    table.write_text(f"prefix,uri_prefix,bioregistry,pattern,kind\n{row}\n", encoding="utf-8")
+    with pytest.raises(OmsError, match=f"{re.escape(str(table))}: .*{re.escape(message)}"):
+        read_prefix_table(table)

@@ -200,11 +200,10 @@ def load_json(text: str, name: str, max_depth: Limit) -> Any:
 
 def check_jsonld_document(document: Any, text: str, name: str) -> None:
     """Refuse a parsed JSON-LD document unless its top level is an object or an array of
-    objects, then check its contexts (:func:`check_jsonld_contexts`).
+    objects: rdflib, given a JSON string, parses it as a JSON-LD document of its own.
 
-    A JSON string at the top level would otherwise slip past the checks: the checks see a
-    string, while rdflib, given that string, parses it as a JSON-LD document of its own
-    (and fetches the remote context it names)."""
+    Contexts named by IRI (``@context``, ``@import``, at any level) need no check of their
+    own: rdflib would load them, and :func:`no_network` refuses every load."""
     for position, value in enumerate(document if isinstance(document, list) else [document]):
         if isinstance(value, dict):
             continue
@@ -219,7 +218,6 @@ def check_jsonld_document(document: Any, text: str, name: str) -> None:
             f"a JSON-LD document is a JSON object or an array of objects, but {where} is "
             f"{_json_kind(value)}; write the document itself, not a JSON-encoded copy of it",
         )
-    check_jsonld_contexts(document, text, name)
 
 
 def _json_kind(value: Any) -> str:
@@ -230,42 +228,6 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     return "a number"
-
-
-def check_jsonld_contexts(document: Any, text: str, name: str) -> None:
-    """Refuse JSON-LD with a context that would be loaded from elsewhere: an ``@context``
-    (at any level, scoped contexts included) that is or lists an IRI, or an ``@import``.
-    rdflib would fetch it, or read it from the file's folder when the IRI is relative."""
-    stack = [document]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, dict):
-            remote = _context_reference(value["@context"]) if "@context" in value else None
-            keyword = "@context"
-            if remote is None and "@import" in value:
-                remote, keyword = value["@import"], "@import"
-            if remote is not None:
-                raise InputRefused(
-                    name,
-                    line_of(text, json.dumps(remote)),
-                    f"the {keyword} {json.dumps(remote)} would be loaded from elsewhere, which omskg "
-                    "never does; write the context inline as a JSON object",
-                )
-            stack.extend(value.values())
-
-
-def _context_reference(context: Any) -> Any:
-    """The first IRI (or other non-object) a context value or its lists name, if any."""
-    stack = [context]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, list):
-            stack.extend(reversed(value))
-        elif value is not None and not isinstance(value, dict):
-            return value
-    return None
 
 
 def line_of(text: str, needle: str) -> int | None:
@@ -419,11 +381,12 @@ def load_yaml(
         loader.dispose()
 
 
-# --- no network while a parser reads a user's file -----------------------------------------
+# --- nothing from outside while a parser reads a user's file --------------------------------
 
 # Audit events (PEP 578) of the standard library that reach another host, or ask a
 # resolver about one. Every Python-level client (urllib, http.client, requests through
-# socket) raises at least one of them before any byte leaves the process.
+# socket) raises at least one of them before any byte leaves the process; urllib raises
+# "urllib.Request" for file: URLs too.
 NETWORK_EVENTS = frozenset(
     {
         "socket.connect",
@@ -440,9 +403,15 @@ NETWORK_EVENTS = frozenset(
         "webbrowser.open",
     }
 )
+# A parser may still import its plugins while it reads (an "open" event too): files of the
+# Python installation and of this package stay readable, no other file is.
+_CODE_ROOTS = tuple(
+    {str(Path(root).resolve()) for root in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    | {str(Path(__file__).resolve().parent)}
+)
 
 
-class _NetworkDenied(BaseException):
+class _Refused(BaseException):
     """Raised by the audit hook inside :func:`no_network`. A BaseException, so that a
     parser's ``except Exception`` cannot swallow it and fall back to another way out."""
 
@@ -450,7 +419,7 @@ class _NetworkDenied(BaseException):
 @dataclass
 class _Guard:
     name: str
-    attempts: list[str]
+    attempts: list[tuple[str, str]]
 
 
 _GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar("omskg_no_network", default=None)
@@ -459,23 +428,34 @@ _hook_installed = False
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if event not in NETWORK_EVENTS:
+    if event not in NETWORK_EVENTS and event != "open":
         return
     guard = _GUARD.get()
-    if guard is None:
+    if guard is None or (event == "open" and _code_file(args)):
         return
-    guard.attempts.append(f"{event} {_target(event, args)}"[:200])
-    raise _NetworkDenied(guard.attempts[-1])
+    guard.attempts.append((event, _target(event, args)[:200]))
+    raise _Refused(guard.attempts[-1])
+
+
+def _code_file(args: tuple[Any, ...]) -> bool:
+    """True when an "open" event reads a file of the Python installation or this package, or
+    names no path (a file descriptor)."""
+    if not args or not isinstance(args[0], (str, bytes, os.PathLike)):
+        return True
+    path = os.path.realpath(os.fsdecode(args[0]))
+    return any(path == root or path.startswith(root + os.sep) for root in _CODE_ROOTS)
 
 
 def _target(event: str, args: tuple[Any, ...]) -> str:
-    """Where an audited call was going: a URL, a host, an address."""
+    """Where an audited call was going: a URL, a host, an address, a file."""
     if event in ("socket.connect", "socket.sendto", "socket.sendmsg") and len(args) > 1:
         return repr(args[1])
     if event == "socket.getaddrinfo" and len(args) > 1:
         return repr((args[0], args[1]))
     if event in ("http.client.connect", "ftplib.connect", "smtplib.connect") and len(args) > 2:
         return f"{args[1]}:{args[2]}"
+    if event == "open" and args:
+        return repr(os.fsdecode(args[0]))
     return repr(args[0]) if args else ""
 
 
@@ -488,32 +468,46 @@ def _install_hook() -> None:
 
 
 @contextmanager
-def no_network(name: str) -> Iterator[None]:
+def no_network(name: str, text: str | None = None, base: str = "") -> Iterator[None]:
     """Within the block, this thread (and the tasks of its context) can neither open a
-    connection nor resolve a host name: the parsers reading the user's file ``name`` may
-    not reach the network, whatever the file says. An attempt ends the block with an
-    :class:`InputRefused` naming the file and where the parser tried to go.
+    connection, resolve a host name nor open a file outside the Python installation and
+    this package: the parsers reading the user's file ``name`` may reach nothing outside
+    it, whatever it says (a JSON-LD ``@context`` or ``@import`` named by URL, relative or
+    ``file:``, an external entity). An attempt ends the block with an
+    :class:`InputRefused` naming the file, where the parser tried to go and, when ``text``
+    (the file's text) names it, the line; ``base`` is the base IRI the parser resolved
+    relative references against.
 
-    This is the net below the checks of this module (remote JSON-LD contexts, external
-    XML entities): a way out they miss is still closed. It sees what Python code does
-    (rdflib, urllib, http.client, sockets), through audit hooks (PEP 578).
+    This is the one guard of that kind, for every parser: it sees what Python code does
+    (rdflib, urllib, http.client, sockets, files), through audit hooks (PEP 578).
     """
     _install_hook()
     guard = _Guard(name, [])
     token = _GUARD.set(guard)
     try:
         yield
-    except (Exception, _NetworkDenied):
+    except (Exception, _Refused):
         if not guard.attempts:
             raise
         # else the refusal below says more than whatever error the parser made of it
     finally:
         _GUARD.reset(token)
     if guard.attempts:
+        event, target = guard.attempts[0]
         raise InputRefused(
             name,
-            None,
-            f"reading the file made the parser reach for the network ({guard.attempts[0]}), which "
-            "omskg never allows for input files; remove what names a remote document (a @context "
-            "or @import URL, an external entity) or write it out in the file",
+            _line_naming(text, target, base),
+            f"reading the file made the parser reach outside it ({event} {target}), which omskg never "
+            "allows for input files; remove what names another document (a @context or @import IRI, "
+            "an external entity) or write that document out in the file",
         )
+
+
+def _line_naming(text: str | None, target: str, base: str) -> int | None:
+    """The line of ``text`` that names ``target`` (a repr of a URL or path), in full or
+    relative to ``base``."""
+    if text is None or not target.startswith("'"):
+        return None
+    where = target.strip("'")
+    candidates = [where, where.removeprefix(base), f"file://{where}"]
+    return next((line for c in candidates if c and (line := line_of(text, json.dumps(c))) is not None), None)

@@ -124,12 +124,29 @@ def read_prefix_table(path: Path) -> PrefixMap:
     kinds: dict[str, str] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
+            _check_prefix(path, row["prefix"], row["uri_prefix"])
             uri_prefixes[row["prefix"]] = row["uri_prefix"]
             kinds[row["prefix"]] = row["kind"]
             if row["pattern"]:
                 patterns[row["prefix"]] = row["pattern"]
     records = [curies.Record(prefix=p, uri_prefix=u) for p, u in uri_prefixes.items()]
     return PrefixMap(uri_prefixes, patterns, kinds, curies.Converter(records))
+
+
+# A prefix every syntax can declare: a Turtle PN_PREFIX that is also an XML NCName (RDF/XML
+# writes prefixes as XML namespace prefixes). pyoxigraph writes whatever name it is given.
+_PREFIX_NAME = re.compile(r"[A-Za-z]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+
+
+def _check_prefix(path: Path, prefix: str, uri_prefix: str) -> None:
+    """Refuse a row whose prefix no RDF syntax can declare or whose URI prefix is not absolute."""
+    if not _PREFIX_NAME.fullmatch(prefix) or prefix.lower().startswith("xml"):
+        raise OmsError(
+            f"{path}: prefix {prefix!r} cannot be declared in Turtle and RDF/XML; use ASCII letters, "
+            "digits, '_', '-' and '.', starting with a letter, not ending in '.', not starting with 'xml'"
+        )
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", uri_prefix):
+        raise OmsError(f"{path}: the URI prefix {uri_prefix!r} of {prefix!r} is not an absolute IRI")
 
 
 @cache

@@ -102,7 +102,7 @@ def read_graph(path: Path, *, max_bytes: int | None = None, max_depth: int | Non
     source = _checked(text, fmt, name, limit(max_depth, NESTING_ENV, "max_depth"))
     source.setPublicId(NO_BASE)
     dataset = Dataset(default_union=True)
-    with no_network(name):  # should a check above miss a way out, the parser still cannot take it
+    with no_network(name, text, NO_BASE):  # no parser reads anything but the file
         try:
             with lexical_forms_kept():
                 dataset.parse(source=source, format=fmt)

@@ -7,17 +7,15 @@ lexical form the data gave them (see :mod:`omskg.rdfio`).
 
 from __future__ import annotations
 
-import io
 import re
-from collections import Counter
-from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.plugins.serializers.longturtle import LongTurtleSerializer
 from rdflib.term import Node
 
 from omskg.curation.build import MAPPING_PREDICATES, BuiltGraph
@@ -62,85 +60,12 @@ def to_ntriples(graph: Graph) -> str:
 
 
 def to_turtle(graph: Graph) -> str:
-    """Turtle with the project's prefixes, subjects, predicates and objects in sorted order."""
-    return _turtle(graph, labelled=())
+    """Turtle with the project's prefixes: triples sorted by subject, then ``rdf:type`` and
+    ``rdfs:label`` before the other predicates, then objects (:func:`term_key`).
 
-
-def _turtle(graph: Graph, labelled: Collection[BNode]) -> str:
-    """Turtle that writes the blank nodes in ``labelled`` by label, never as ``[ ]``."""
-    copy = load_prefix_map().bind(Graph())
-    copy += checked_iris(graph)
-    stream = io.BytesIO()
-    _TurtleWriter(copy, labelled).serialize(stream, encoding="utf-8")
-    return stream.getvalue().decode("utf-8")
-
-
-class _TurtleWriter(LongTurtleSerializer):
-    """rdflib's long Turtle, but objects sorted by :func:`term_key` (rdflib's own sort raises on
-    some literals), the number and boolean shorthand only where it reads back unchanged, every
-    other literal on one line (a line break inside a triple-quoted one would take the indent
-    of a TriG block), lists written as ``( )`` only when that keeps every triple (see
-    :meth:`isValidList`), and only the prefixes bound beforehand: rdflib can make one up after
-    the PREFIX lines are written, and then uses it undeclared."""
-
-    def __init__(self, store: Graph, labelled: Collection[BNode]) -> None:
-        super().__init__(store)  # type: ignore[no-untyped-call]
-        self.labelled = frozenset(labelled)
-
-    def get_pname(self, uri: Node, gen_prefix: bool = True) -> str | None:
-        pname = super().get_pname(uri, gen_prefix=False)  # type: ignore[no-untyped-call]
-        return None if pname is None else str(pname)
-
-    def s_squared(self, subject: Node) -> bool:
-        return subject not in self.labelled and bool(super().s_squared(subject))  # type: ignore[no-untyped-call]
-
-    def p_squared(self, node: Node, position: int) -> bool:
-        return node not in self.labelled and bool(super().p_squared(node, position))  # type: ignore[no-untyped-call]
-
-    def isValidList(self, node: Node) -> bool:
-        """True when ``node`` heads a list that ``( ... )`` writes whole: blank nodes, each with
-        one rdf:first, one rdf:rest and nothing else, each but the head named only by the
-        rdf:rest before it, ending in rdf:nil. rdflib accepts any two properties (and drops
-        the others), and loops forever on a cycle."""
-        seen: set[Node] = set()
-        item: Node | None = node
-        while item != RDF.nil:
-            if not isinstance(item, BNode) or item in seen or item in self.labelled:
-                return False
-            properties = sorted((p for p, _ in self.store.predicate_objects(item)), key=str)
-            if properties != [RDF.first, RDF.rest] or (seen and self._references[item] != 1):
-                return False
-            seen.add(item)
-            item = self.store.value(item, RDF.rest)
-        return True
-
-    def sortProperties(self, properties: Mapping[Node, list[Node]]) -> list[Node]:
-        for objects in properties.values():
-            objects.sort(key=term_key)
-        first = [p for p in self.predicateOrder if p in properties]
-        return first + sorted((p for p in properties if p not in first), key=str)
-
-    def label(self, node: Node, position: int) -> str:
-        if not isinstance(node, Literal) or _shorthand_reads_back(node):
-            return str(super().label(node, position))  # type: ignore[no-untyped-call]
-        text = str(node).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        if node.language:
-            return f'"{text}"@{node.language}'
-        if node.datatype:
-            prefixed = self.get_pname(node.datatype)
-            return f'"{text}"^^{prefixed or node.datatype.n3()}'
-        return f'"{text}"'
-
-
-def _shorthand_reads_back(literal: Literal) -> bool:
-    """True when rdflib reads Turtle's shorthand of ``literal`` (``7``, ``1.50``, ``true``) back as
-    the same lexical form. It reads ``007`` as ``"7"``, and writes ``"1E0"^^xsd:double`` as ``1e+00``."""
-    lexical = str(literal)
-    if literal.datatype == XSD.integer:
-        return re.fullmatch(r"0|-?[1-9][0-9]*", lexical) is not None
-    if literal.datatype == XSD.decimal:
-        return re.fullmatch(r"-?[0-9]+\.[0-9]+", lexical) is not None and str(Decimal(lexical)) == lexical
-    return literal.datatype == XSD.boolean and lexical in ("true", "false")
+    Written by pyoxigraph's serializer (see :func:`_written_by_oxigraph`)."""
+    graph = _labelled(checked_iris(graph))
+    return _written_by_oxigraph([(*triple, None) for triple in _ordered(graph)], graph, ox.RdfFormat.TURTLE)
 
 
 def evidence_graph_name(document: URIRef) -> URIRef:
@@ -185,36 +110,147 @@ def to_nquads(graph: Graph) -> str:
 
 
 def to_trig(graph: Graph) -> str:
-    """TriG of :func:`by_document`: the default graph, then one block per document's evidence,
-    each block written by the (deterministic) Turtle serializer; rdflib's own TriG writer
-    orders subjects and graphs by hash, which changes from run to run."""
-    dataset = by_document(checked_iris(graph))  # graph names are made of document IRIs
+    """TriG of :func:`by_document`: the default graph, then one block per document's evidence in
+    the order of the graph names, each ordered as :func:`to_turtle`. A blank node in two blocks
+    keeps one label, so it stays one node."""
+    labelled = _labelled(checked_iris(graph))  # graph names are made of document IRIs
+    dataset = by_document(labelled)
     named = sorted((g for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID), key=str)
-    parts = [("", dataset.default_graph), *((f"<{g.identifier}> ", g) for g in named)]
-    # A blank node in two blocks must carry its label in both, or it would become two nodes.
-    blocks_of = Counter(node for _, part in parts for node in part.all_nodes() if isinstance(node, BNode))
-    shared = {node for node, count in blocks_of.items() if count > 1}
-    header: set[str] = set()
-    blocks = []
-    for name, part in parts:
-        prefixes, body = _split_prefixes(_turtle(part, shared))
-        header.update(prefixes)
-        indented = "".join(f"    {line}\n" if line else "\n" for line in body)
-        blocks.append(f"{name}{{\n{indented}}}\n")
-    return "".join(sorted(header)) + "\n" + "\n".join(blocks)
+    quads: list[Quad] = [(*triple, None) for triple in _ordered(dataset.default_graph)]
+    for part in named:
+        quads += [(*triple, part.identifier) for triple in _ordered(part)]
+    return _written_by_oxigraph(quads, labelled, ox.RdfFormat.TRIG)
 
 
-def _split_prefixes(turtle: str) -> tuple[list[str], list[str]]:
-    """The PREFIX lines heading ``turtle``, and the lines after them, split at line feeds only
-    (U+2028 or a form feed inside a literal ends no line)."""
-    lines = turtle.strip("\n").split("\n")
-    head = 0
-    while head < len(lines) and lines[head].startswith("PREFIX "):
-        head += 1
-    body = lines[head:]
-    while body and not body[0]:
-        body.pop(0)
-    return [f"{line}\n" for line in lines[:head]], body
+Quad = tuple[Node, Node, Node, Node | None]
+# rdflib reads the Turtle shorthand of these datatypes back in a canonical form (007 as "7",
+# .5 as "0.5"); pyoxigraph writes the shorthand for every lexical form that fits it.
+_REWRITTEN_SHORTHAND = {
+    XSD.integer: re.compile(r"0|-?[1-9][0-9]*"),
+    XSD.decimal: re.compile(r"-?[0-9]+\.[0-9]+"),
+}
+_PREDICATE_RANK: dict[Node, int] = {RDF.type: 0, RDFS.label: 1}
+
+
+def _written_by_oxigraph(quads: list[Quad], graph: Graph, syntax: ox.RdfFormat) -> str:
+    """Turtle (no graph names) or TriG of ``quads``, in their order, through pyoxigraph's
+    serializer with the prefixes the graph's IRIs use.
+
+    Left to pyoxigraph: escaping, prefixed names, grouping by subject and predicate. Written
+    here, on lines of their own after the rest, in full N-Triples form (which is also Turtle
+    and TriG): the few statements, none in the curated data, that would not read back byte
+    for byte in rdflib, the reader most of our users have (:func:`_written_in_full`)."""
+    full = {index for index, quad in enumerate(quads) if _written_in_full(quad)}
+    shorthand = [_ox_quad(quad) for index, quad in enumerate(quads) if index not in full]
+    text = (ox.serialize(shorthand, format=syntax, prefixes=_used_prefixes(graph)) or b"").decode("utf-8")
+    return _prefix_lines_sorted(text) + "".join(_full_statement(quads[index]) for index in sorted(full))
+
+
+def _prefix_lines_sorted(text: str) -> str:
+    """``text`` with the ``@prefix`` lines pyoxigraph writes first in sorted order (pyoxigraph
+    keeps them in an order of its own). No other line starts so: pyoxigraph escapes line
+    breaks inside literals."""
+    lines = text.split("\n")
+    head = next((i for i, line in enumerate(lines) if not line.startswith("@prefix ")), len(lines))
+    return "".join(sorted(f"{line}\n" for line in lines[:head])) + "\n".join(lines[head:])
+
+
+def _written_in_full(quad: Quad) -> bool:
+    """True for a statement with a literal pyoxigraph would write otherwise than rdflib reads it
+    back (:func:`_literal_needs_full_form`) or an IRI ending in a dot, which pyoxigraph writes
+    as a prefixed name ending in ``\\.``: Turtle, but rdflib cannot read it."""
+    iris = (str(t.datatype if isinstance(t, Literal) else t) for t in quad if t is not None)
+    return _literal_needs_full_form(quad[2]) or any(iri.endswith(".") for iri in iris)
+
+
+def _literal_needs_full_form(term: Node) -> bool:
+    """True for a literal that pyoxigraph would write in a form that does not read back byte for
+    byte: a language tag pyoxigraph lower-cases or refuses (see :func:`_oxigraph_keeps_tag`),
+    or an integer or decimal whose shorthand rdflib reads back rewritten."""
+    if not isinstance(term, Literal):
+        return False
+    if term.language:
+        return not _oxigraph_keeps_tag(term.language)
+    lexical = str(term)
+    if term.datatype not in _REWRITTEN_SHORTHAND or not re.fullmatch(r"[+-]?[0-9]*\.?[0-9]+", lexical):
+        return False  # pyoxigraph writes no shorthand for it
+    canonical = _REWRITTEN_SHORTHAND[term.datatype].fullmatch(lexical)
+    return canonical is None or (term.datatype == XSD.decimal and str(Decimal(lexical)) != lexical)
+
+
+def _oxigraph_keeps_tag(tag: str) -> bool:
+    """True when pyoxigraph takes ``tag`` as it is: it lower-cases tags (the project keeps them
+    as the data gives them) and refuses tags that fit Turtle's grammar but not BCP 47 (``a``).
+    """
+    try:
+        return ox.Literal("", language=tag).language == tag
+    except ValueError:
+        return False
+
+
+def _full_statement(quad: Quad) -> str:
+    s, p, o, name = quad
+    triple = f"{_ox_term(s)} {_ox_term(p)} {_full_literal(o)} ."
+    return f"{triple}\n" if name is None else f"{_ox_term(name)} {{ {triple} }}\n"
+
+
+def _full_literal(term: Node) -> str:
+    """N-Triples form of a literal, the language tag as given."""
+    if isinstance(term, Literal) and term.language:
+        return f"{ox.Literal(str(term))}@{term.language}"
+    return str(_ox_term(term))
+
+
+def _ox_quad(quad: Quad) -> ox.Quad:
+    s, p, o, name = quad
+    graph_name = ox.DefaultGraph() if name is None else _ox_term(name)
+    return ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), graph_name)  # type: ignore[arg-type]
+
+
+def _ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if not isinstance(term, Literal):
+        return ox.NamedNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    datatype = ox.NamedNode(str(term.datatype)) if term.datatype else None
+    return ox.Literal(str(term), datatype=datatype)
+
+
+def _used_prefixes(graph: Graph) -> dict[str, str]:
+    """The project's prefixes whose URI prefix begins an IRI of ``graph`` (pyoxigraph picks the
+    longest that fits each IRI; the others are declared, unused)."""
+    iris = {
+        str(n.datatype if isinstance(n, Literal) else n) for n in {*graph.all_nodes(), *graph.predicates()}
+    }
+    starts = {iri[: len(uri)] for iri in iris for uri in load_prefix_map().uri_prefixes.values()}
+    return {prefix: uri for prefix, uri in sorted(load_prefix_map().uri_prefixes.items()) if uri in starts}
+
+
+def _ordered(graph: Graph) -> list[tuple[Node, Node, Node]]:
+    def key(triple: tuple[Node, Node, Node]) -> tuple[object, ...]:
+        s, p, o = triple
+        return term_key(s), _PREDICATE_RANK.get(p, 2), str(p), term_key(o)
+
+    return sorted(graph, key=key)
+
+
+def _labelled(graph: Graph) -> Graph:
+    """``graph`` when it has no blank node; else a copy whose blank nodes are labelled from the
+    graph's shape (rdflib's canonical labelling, renumbered), so that the labels, and so the
+    order and bytes of the output, are the same on every run."""
+    if not any(isinstance(node, BNode) for node in graph.all_nodes()):
+        return graph
+    canonical = list(to_canonical_graph(graph))
+    numbers = {
+        node: BNode(f"b{i}")
+        for i, node in enumerate(sorted({n for t in canonical for n in t if isinstance(n, BNode)}, key=str))
+    }
+    copy = Graph()
+    for s, p, o in canonical:
+        copy.add((numbers.get(s, s), p, numbers.get(o, o)))  # type: ignore[call-overload]
+    return copy
 
 
 def to_rdfxml(graph: Graph) -> str:
