@@ -116,7 +116,8 @@ def sparql_store(
 
 @dataclass(frozen=True)
 class Release:
-    """A release built by ``omskg build --out PATH``, and what the build printed on stderr."""
+    """A release built by ``omskg build --out PATH``, and what the build printed (its steps on
+    standard error, then its listing on standard output)."""
 
     path: Path
     log: str
@@ -128,7 +129,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
     that only read it: the HPO conversion is the slowest step of the suite."""
     out = tmp_path_factory.mktemp("release") / "dist"
     log = io.StringIO()
-    with contextlib.redirect_stderr(log):
+    with contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
         assert main(["build", "--out", str(out)]) == 0
     return Release(out, log.getvalue())
 

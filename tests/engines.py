@@ -202,3 +202,11 @@ def results_json(variable: str, values: list[str]) -> bytes:
     """SPARQL JSON results with one column of plain literals."""
     bindings = [{variable: {"type": "literal", "value": v}} for v in values]
     return json.dumps({"head": {"vars": [variable]}, "results": {"bindings": bindings}}).encode()
+
+
+JSON_RESULTS = {"Content-Type": "application/sparql-results+json"}
+
+
+def results_reply(variable: str, values: list[str]) -> Reply:
+    """An endpoint's answer of :func:`results_json`, labelled as SPARQL JSON results."""
+    return Reply(body=results_json(variable, values), headers=JSON_RESULTS)

@@ -16,8 +16,9 @@ only what varies from run to run:
 
 The working folder holds what the commands name, made once per session:
 
-- ``dist/``: a release built by ``omskg build --out dist``; the build listing in docs/exports.md
-  is compared with that build's own output, not with a second build;
+- ``dist/``: a copy of the session's release (the ``release`` fixture, built as ``omskg build
+  --out PATH``); the build listing in docs/exports.md is compared with that build's own output,
+  its path written as ``dist``;
 - ``dist-new/``: a release (``--no-link``) built from a copy of the project whose ACTH course is
   ``P141D`` instead of ``P140D``, as README.md says before its ``omskg diff`` example;
 - ``bomb.rdf``: the RDF/XML file shown in docs/hostile-input.md.
@@ -49,10 +50,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Release
 from omskg.cli import main
 from omskg.paths import project_root
 
-pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
+# make test-fast leaves it out (see pyproject.toml); it reads the session's release, built once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]
 
 ROOT = project_root()
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -148,8 +151,8 @@ def run_omskg(arguments: list[str], work: Path) -> str:
 class Workspace:
     """The working folder of the docs' commands, with what they name made on first use."""
 
-    def __init__(self, work: Path, root: Path) -> None:
-        self.work, self.build_output = work, ""
+    def __init__(self, work: Path, root: Path, release: Release) -> None:
+        self.work, self.build_output, self.release = work, "", release
         self._new_release = self._start_new_release(root)
 
     def _start_new_release(self, root: Path) -> subprocess.Popen[bytes]:
@@ -172,8 +175,10 @@ class Workspace:
     def ensure(self, argument: str) -> None:
         name = Path(argument).parts[0] if argument and not argument.startswith("-") else ""
         if name == "dist" and not self.build_output:
-            self.build_output = run_omskg(BUILD, self.work)
-            assert (self.work / "dist" / "store").is_dir(), self.build_output
+            # a copy of the session's release (`omskg link` below replaces its store), and that
+            # build's own output, as `omskg build --out dist` run here would print it
+            shutil.copytree(self.release.path, self.work / "dist")
+            self.build_output = self.release.log.replace(str(self.release.path), "dist")
         elif name == "dist-new" and self._new_release.returncode is None:
             _, error = self._new_release.communicate(timeout=600)
             assert self._new_release.returncode == 0, error.decode()
@@ -194,10 +199,10 @@ class Workspace:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+def workspace(tmp_path_factory: pytest.TempPathFactory, release: Release) -> Iterator[Workspace]:
     work = tmp_path_factory.mktemp("docs") / "work"
     work.mkdir()
-    space = Workspace(work, ROOT)
+    space = Workspace(work, ROOT, release)
     yield space
     space.close()
 

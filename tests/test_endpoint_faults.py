@@ -21,7 +21,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from engines import Reply, ScriptedServer, Seen, free_port, results_json, start_oxigraph
+from engines import JSON_RESULTS, Reply, ScriptedServer, Seen, free_port, results_json, start_oxigraph
 from omskg.errors import OmsError
 from omskg.remote_store import HttpPolicy, count_triples, push_file, push_graph, remote_select
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.tom
 
 QUERY = "SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x"
 ROWS = ["a", "b", "c"]
-OK = Reply(body=results_json("x", ROWS), headers={"Content-Type": "application/sparql-results+json"})
+OK = Reply(body=results_json("x", ROWS), headers=JSON_RESULTS)
 FAST = HttpPolicy(timeout=5, attempts=4, backoff=0.01)
 
 
@@ -130,7 +130,7 @@ def test_http_206_is_an_error() -> None:
 
 def test_a_body_shorter_than_its_content_length_is_an_error() -> None:
     body = results_json("x", ROWS)
-    short = ScriptedServer([Reply(body=body, length=len(body) + 100)])
+    short = ScriptedServer([Reply(body=body, headers=JSON_RESULTS, length=len(body) + 100)])
     with (
         short as server,
         pytest.raises(OmsError, match=rf"broke off after {len(body)} bytes \(100 more were due"),
@@ -140,10 +140,30 @@ def test_a_body_shorter_than_its_content_length_is_an_error() -> None:
 
 def test_results_json_that_breaks_off_is_an_error() -> None:
     body = results_json("x", ROWS)
-    halved = ScriptedServer([Reply(body=body[: len(body) // 2], length=-1)])
+    halved = ScriptedServer([Reply(body=body[: len(body) // 2], headers=JSON_RESULTS, length=-1)])
     with (
         halved as server,
         pytest.raises(OmsError, match=r"not complete SPARQL JSON results \(JSONDecodeError"),
+    ):
+        _values(server)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/sparql-results+xml", b'<?xml version="1.0"?><sparql/>'),
+        ("text/html", b"<html>Service Unavailable</html>"),
+        ("", results_json("x", ROWS)),
+    ],
+)
+def test_an_answer_that_is_not_json_results_is_refused_unread(content_type: str, body: bytes) -> None:
+    """SPARQLWrapper's convert() goes by the Content-Type: it would parse XML, or hand back
+    the raw response for a type it does not know."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    shown = re.escape(content_type) or "without a Content-Type"
+    with (
+        ScriptedServer([Reply(body=body, headers=headers)]) as server,
+        pytest.raises(OmsError, match=rf"answered {shown}, not SPARQL JSON"),
     ):
         _values(server)
 
@@ -160,7 +180,7 @@ def _capping(seen: Seen) -> Reply:
     query = parse_qs(seen.body.decode())["query"][0]
     page = re.search(r"LIMIT (\d+)(?: OFFSET (\d+))?\s*$", query)
     rows = STORED[int(page.group(2) or 0) :][: int(page.group(1))] if page else STORED
-    headers = {"X-SPARQL-MaxRows": str(CAP)} if len(rows) > CAP else {}
+    headers = {**JSON_RESULTS, "X-SPARQL-MaxRows": str(CAP)} if len(rows) > CAP else JSON_RESULTS
     return Reply(body=results_json("x", rows[:CAP]), headers=headers)
 
 

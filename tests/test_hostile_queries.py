@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from engines import Reply, ScriptedServer, results_json
+from engines import ScriptedServer, results_reply
 from omskg.cli import main
 from omskg.errors import OmsError
 from omskg.linked.store import run_store_query
@@ -356,7 +356,7 @@ def test_a_query_file_over_the_size_limit_is_not_read_whole(tmp_path: Path) -> N
 
 @pytest.fixture()
 def other_endpoint() -> Iterator[ScriptedServer]:
-    with ScriptedServer([Reply(body=results_json("x", ["a"]))]) as server:
+    with ScriptedServer([results_reply("x", ["a"])]) as server:
         yield server
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from rdflib import Graph
 
-from engines import Reply, ScriptedServer, results_json
+from engines import ScriptedServer, results_reply
 from omskg.cli import main
 from omskg.errors import OmsError
 from omskg.query import read_query, run_query
@@ -86,7 +86,7 @@ def test_what_cannot_be_parsed_cannot_be_sent() -> None:
 
 @pytest.fixture()
 def counting() -> Iterator[ScriptedServer]:
-    with ScriptedServer([Reply(body=results_json("x", ["a"]))]) as server:
+    with ScriptedServer([results_reply("x", ["a"])]) as server:
         yield server
 
 

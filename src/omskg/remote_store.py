@@ -7,8 +7,9 @@ store as pushing once. Blank nodes are replaced by IRIs derived from the content
 a temporary file and streamed with its ``Content-Length``; nothing is sent unless the
 whole input has been read.
 
-Reads use the SPARQL 1.1 Protocol through SPARQLWrapper (POST, JSON results) and give
-the same :class:`~omskg.query.Table` of rdflib terms as :func:`omskg.query.run_query`.
+Reads use the SPARQL 1.1 Protocol through SPARQLWrapper, which sends the request (POST,
+JSON results) and converts the answer, and give the same :class:`~omskg.query.Table` of
+rdflib terms as :func:`omskg.query.run_query`.
 Every query passes :func:`omskg.sparql_guard.check_query` before it is sent.
 
 Faults are reported, never papered over (:class:`HttpPolicy`):
@@ -30,7 +31,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
-import json
 import math
 import re
 import tempfile
@@ -54,6 +54,7 @@ from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+from SPARQLWrapper.Wrapper import QueryResult
 
 from omskg.errors import OmsError
 from omskg.input_limits import check_rdf_file
@@ -380,18 +381,27 @@ def _select_once(query_url: str, text: str, graphs: tuple[str, ...], policy: Htt
     sparql.setTimeout(math.ceil(policy.timeout))
     for graph in graphs:
         sparql.addDefaultGraph(graph)
-    response = sparql.query().response
-    with response:
-        return _read_results(response, query_url, policy)
+    result = sparql.query()
+    with result.response:
+        return _read_results(result, query_url, policy)
 
 
-def _read_results(response: Any, url: str, policy: HttpPolicy) -> Table:
-    if response.status == 206:
+def _read_results(result: QueryResult, url: str, policy: HttpPolicy) -> Table:
+    """The rows of a SELECT answer, read and converted by SPARQLWrapper (``convert``), once the
+    answer is found to be whole SPARQL JSON results: ``convert`` goes by the Content-Type the
+    server sends, and would parse XML or RDF as readily, or hand back the raw response."""
+    if result.response.status == 206:
         raise OmsError(
             f"{url} answered 206 Partial Content; a partial answer is not used; run the query again"
         )
+    content_type = result.info().get("content-type", "")
+    if "json" not in content_type.lower() or "xml" in content_type.lower():
+        raise OmsError(
+            f"{url} answered {content_type or 'without a Content-Type'}, not SPARQL JSON results "
+            "(application/sparql-results+json); no rows were used"
+        )
     try:
-        body = response.read()
+        data = cast(dict[str, Any], result.convert())  # a dict for a JSON Content-Type
     except http.client.IncompleteRead as exc:
         raise OmsError(
             f"{url}: the answer broke off after {len(exc.partial)} bytes ({exc.expected} more were due); "
@@ -399,23 +409,28 @@ def _read_results(response: Any, url: str, policy: HttpPolicy) -> Table:
         ) from None
     except TimeoutError:
         raise _timeout(url, policy) from None
+    except ValueError as exc:
+        raise _not_results(url, exc) from None
     try:
-        data = json.loads(body)
         columns = tuple(str(v) for v in data["head"]["vars"])
         bindings = data["results"]["bindings"]
         with lexical_forms_kept():
             rows = tuple(tuple(_term(b.get(c)) for c in columns) for b in bindings)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise OmsError(
-            f"{url}: the answer is not complete SPARQL JSON results ({type(exc).__name__}: {exc}); "
-            "no rows were used"
-        ) from None
-    capped = response.headers.get("X-SPARQL-MaxRows")  # Virtuoso's mark of a truncated answer
+        raise _not_results(url, exc) from None
+    capped = result.info().get("x-sparql-maxrows")  # Virtuoso's mark of a truncated answer
     if capped:
         raise OmsError(
             f"{url} cut the answer off at {capped} rows; run it again with a page size of {capped} or less"
         )
     return Table(columns, rows)
+
+
+def _not_results(url: str, exc: Exception) -> OmsError:
+    return OmsError(
+        f"{url}: the answer is not complete SPARQL JSON results ({type(exc).__name__}: {exc}); "
+        "no rows were used"
+    )
 
 
 def _term(value: dict[str, str] | None) -> Node | None:
