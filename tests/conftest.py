@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import shutil
@@ -136,11 +137,19 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
 
 @pytest.fixture(scope="session")
 def core_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A release without the linked HPO data (``build --no-link``), built once: the tests that
-    break the data copy it and check that a refused build leaves it as it was."""
-    out = tmp_path_factory.mktemp("core-release") / "dist"
-    with contextlib.redirect_stderr(io.StringIO()):
-        assert main(["build", "--out", str(out), "--no-link"]) == 0
+    """A release without the linked HPO data (``build --no-link``), built once per test run and
+    shared by the workers (the first to take the lock builds it): tests copy it, and check that
+    a refused or interrupted build leaves it, or a changed copy, as it was."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    out = shared / "core-release" / "dist"
+    with (shared / "core-release.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "core-release" / "done").exists():
+            with contextlib.redirect_stderr(io.StringIO()):
+                assert main(["build", "--out", str(out), "--no-link"]) == 0
+            (shared / "core-release" / "done").touch()
     return out
 
 

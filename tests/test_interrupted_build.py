@@ -136,12 +136,10 @@ def test_without_an_atomic_exchange_a_crash_between_renames_is_repaired(tmp_path
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Tree, Tree]:
+def releases(core_release: Path) -> tuple[Tree, Tree]:
     """The release ``omskg build --no-link`` writes now, and a previous one that differs in
     every file, with files and a store the new one does not have."""
-    out = tmp_path_factory.mktemp("reference") / "dist"
-    assert main(["build", "--out", str(out), "--no-link"]) == 0
-    new = _tree(out)
+    new = _tree(core_release)
     previous: Tree = {k: None if v is None else v + b"\n# previous release\n" for k, v in new.items()}
     previous |= {"stale.tsv": b"a file this release no longer writes\n", "store": None, "store/CURRENT": b"x"}
     return previous, new

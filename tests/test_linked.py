@@ -101,6 +101,16 @@ def test_a_negated_row_has_no_plain_triple(tmp_path: Path) -> None:
     assert _objects(lines, ST[1:], "http://purl.org/dc/terms/bibliographicCitation") == ['"ISBN-13:978-0"']
 
 
+@pytest.mark.parametrize("frequency", ["0/7", "HP:0040285"], ids=["none of 7", "excluded"])
+def test_a_row_seen_in_no_patient_has_no_plain_triple_and_no_weight(tmp_path: Path, frequency: str) -> None:
+    """0 of 7 patients, or the frequency Excluded, says the disease lacks the feature: the row keeps
+    its statement, but no plain triple claims the phenotype and no information content counts it."""
+    lines = _convert(tmp_path, [ROWS[0].replace("\t3/7\t", f"\t{frequency}\t")])
+    assert not [line for line in lines if line.startswith("<https://omim.org/entry/100> <" + OMS)]
+    assert _objects(lines, ST[1:], OMS + "evidenceCode") == [f"<{OBO_IRI}ECO_0006017>"]
+    assert _objects(lines, OBO_IRI, OMS + "informationContent") == []
+
+
 def test_information_content_counts_diseases_under_each_term(tmp_path: Path) -> None:
     """Only the first disease has a (non-negated) phenotype, so both of its terms have IC 0;
     the obsolete term annotates nothing and gets none."""

@@ -141,6 +141,7 @@ class LinkedSummary:
     diseases: int = 0
     annotations: int = 0
     negated: int = 0
+    none_had: int = 0  # rows whose frequency says no patient had the feature (0/m, Excluded)
     quads: int = 0
     skipped: list[str] = field(default_factory=list)
 
@@ -148,8 +149,8 @@ class LinkedSummary:
         """Human-readable summary lines."""
         return [
             f"HPO {self.hpo_version}: {self.terms} terms",
-            f"annotations {self.hpoa_version}: {self.annotations} rows ({self.negated} negated) "
-            f"for {self.diseases} diseases",
+            f"annotations {self.hpoa_version}: {self.annotations} rows ({self.negated} negated, "
+            f"{self.none_had} seen in no patient) for {self.diseases} diseases",
             f"{self.quads} quads in graph <{HPO_GRAPH}>",
         ] + [f"skipped: {reason}" for reason in self.skipped]
 
@@ -297,9 +298,24 @@ def _frequency_objects(value: str, where: str) -> list[str]:
     raise OmsError(f"{where}: frequency {value!r} is neither an HPO term, n/m nor n%")
 
 
+def asserted(qualifier: str, frequency: str) -> bool:
+    """True when a row says the disease has the feature: not negated (NOT), and not a frequency
+    that says no patient had it (Excluded, HP:0040285, or a fraction 0/m, as in 2,000 rows of
+    the 2025-01-16 release). Only such rows get the plain triple and count for similarity.
+
+    >>> asserted("", "0/11"), asserted("NOT", ""), asserted("", "3/11")
+    (False, False, True)
+    """
+    if qualifier == "NOT" or frequency == "HP:0040285":
+        return False
+    match = _FRACTION.match(frequency)
+    return match is None or int(match.group(1)) > 0
+
+
 def annotation_block(row: list[str], graph: str, where: str) -> str:
     """N-Quads of one annotation row (cells in :data:`HPOA_COLUMNS` order): the plain triple,
-    unless the row is negated, and the statement with its qualifiers, evidence and references.
+    when the row asserts the feature (:func:`asserted`), and the statement with its
+    qualifiers, evidence and references.
 
     Built as one string per row: this loop runs 270,000 times and dominates the conversion.
     """
@@ -336,7 +352,7 @@ def annotation_block(row: list[str], graph: str, where: str) -> str:
         pairs.append(f"{T['sex']} {_curie_token(SEXES[sex.upper()])}")
     pairs += [f"{T['clinicalModifier']} {_curie_token(m.strip())}" for m in modifier.split(";") if m.strip()]
     tail = f" {graph} .\n"
-    head = "" if qualifier == "NOT" else f"{s} {p} {o}{tail}"
+    head = f"{s} {p} {o}{tail}" if asserted(qualifier, frequency) else ""
     return head + "".join(f"{st} {pair}{tail}" for pair in pairs)
 
 
@@ -422,11 +438,13 @@ def linked_lines(
         block = annotation_block(row, out.graph, f"{hpoa}:{line_number}")
         out.count += block.count("\n")
         yield block
-        disease, name, qualifier, hpo, aspect = row[0], row[1], row[2], row[3], row[10]
+        disease, name, qualifier, hpo, frequency, aspect = row[0], row[1], row[2], row[3], row[7], row[10]
         labels.setdefault(disease, name)
         summary.annotations += 1
         if qualifier == "NOT":
             summary.negated += 1
+        elif not asserted(qualifier, frequency):
+            summary.none_had += 1
         elif aspect == "P" and hpo not in obsolete:
             phenotypes[disease].add(hpo)
     for disease, label in sorted(labels.items()):

@@ -3,7 +3,8 @@
 Our profile is the set of HPO terms the condition's phenotypes map to with ``skos:exactMatch``,
 ``closeMatch`` or ``broadMatch`` (each of those HPO terms holds wherever our finding does);
 ``narrowMatch`` and ``relatedMatch`` are left out. A disease's profile is its plain
-``oms:hasPhenotype`` triples in the HPO graph (aspect P, not negated).
+``oms:hasPhenotype`` triples in the HPO graph (aspect P, rows that assert the feature:
+not negated, not Excluded, not 0 of m patients; see :func:`omskg.linked.hpo.asserted`).
 
 The measure is Resnik similarity over the HPO hierarchy: ``sim(q, t)`` is the information
 content (IC, read from the store's ``oms:informationContent``) of the most informative common
