@@ -22,6 +22,7 @@ from omskg.curation.validate import validate
 from omskg.errors import DataError, OmsError
 from omskg.fileio import write_files_atomically
 from omskg.linked.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
+from omskg.linked.conformance import HPO, compare_core, graph_size, validate_linked
 from omskg.linked.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
 from omskg.linked.store import build_store, core_store, load_linked, open_store
 from omskg.paths import project_root
@@ -88,9 +89,24 @@ def _size_lines(sizes: dict[Path, int], out: Path) -> list[str]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    report = validate(build_graph())
-    print(report.text())
-    return 0 if report.conforms else 1
+    if not args.store:
+        report = validate(build_graph())
+        print(report.text())
+        return 0 if report.conforms else 1
+    store = open_store(Path(args.store))
+    built = build_graph()
+    comparison = compare_core(store, built)
+    print(f"core graph: {comparison.text()}")
+    print(f"core graph: {len(built.graph)} triples checked by pySHACL (ontology/shapes/omskg-shapes.ttl)")
+    core_report = validate(built)
+    print(core_report.text())
+    print(
+        f"HPO graph: {graph_size(store, HPO)} triples checked on the store "
+        "(ontology/shapes/linked-shapes.ttl compiled to SPARQL)"
+    )
+    linked_report = validate_linked(store)
+    print(linked_report.text())
+    return 0 if comparison.same and core_report.conforms and linked_report.conforms else 1
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -273,9 +289,11 @@ def parser() -> argparse.ArgumentParser:
         "--no-link", action="store_true", help="skip the HPO store and the reports that need it (saves ~40 s)"
     )
     build.set_defaults(func=cmd_build)
-    sub.add_parser("validate", help="print the SHACL report; exit 1 on violations").set_defaults(
-        func=cmd_validate
+    check = sub.add_parser("validate", help="print the SHACL report; exit 1 on violations")
+    check.add_argument(
+        "--store", metavar="DIR", help="validate a store instead (its core graph and its HPO graph)"
     )
+    check.set_defaults(func=cmd_validate)
     query = sub.add_parser("query", help="run a competency question or a .rq file")
     query.add_argument("query", nargs="?", help="query name (see --list) or path to a .rq file")
     query.add_argument(

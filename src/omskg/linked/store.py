@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from omskg.curation.build import BuiltGraph
@@ -74,6 +74,13 @@ def build_store(
     fresh.rename(path)
     shutil.rmtree(old, ignore_errors=True)
     return summary
+
+
+def core_graph(store: ox.Store) -> Graph:
+    """The core graph of ``store`` as an rdflib graph, with the project's prefixes bound."""
+    graph = Graph().parse(data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=CORE), format="nt")
+    load_prefix_map().bind(graph)
+    return graph
 
 
 def open_store(path: Path) -> ox.Store:

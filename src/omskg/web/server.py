@@ -60,7 +60,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from omskg.curation.build import build_graph
 from omskg.curation.validate import load_shapes
 from omskg.errors import OmsError
-from omskg.linked.store import open_store
+from omskg.linked.store import core_graph, open_store
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
 from omskg.query import NamedQuery, bind_parameters, list_queries, substitute_parameters
 from omskg.rdfio import read_graph
@@ -595,8 +595,4 @@ def _served_data(store: Path | None, scratch: Path) -> tuple[Graph, Path]:
         )
         data.dump(str(source), ox.RdfFormat.N_QUADS)
         return graph, source
-    opened = open_store(store)
-    text = opened.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(CORE_GRAPH)))
-    graph = Graph().parse(data=text, format="nt")
-    load_prefix_map().bind(graph)
-    return graph, store
+    return core_graph(open_store(store)), store
