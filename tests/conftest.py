@@ -139,7 +139,8 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
 def core_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release without the linked HPO data (``build --no-link``), built once per test run and
     shared by the workers (the first to take the lock builds it): tests copy it, and check that
-    a refused or interrupted build leaves it, or a changed copy, as it was."""
+    a refused or interrupted build leaves it, or a changed copy, as it was. What the build
+    printed (the file listing) is in ``listing.txt`` beside it."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # the run's folder, above each worker's own
@@ -147,8 +148,10 @@ def core_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with (shared / "core-release.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (shared / "core-release" / "done").exists():
-            with contextlib.redirect_stderr(io.StringIO()):
+            listing = io.StringIO()
+            with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(listing):
                 assert main(["build", "--out", str(out), "--no-link"]) == 0
+            (shared / "core-release" / "listing.txt").write_text(listing.getvalue(), encoding="utf-8")
             (shared / "core-release" / "done").touch()
     return out
 
