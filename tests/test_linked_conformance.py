@@ -12,7 +12,8 @@ from rdflib import Graph
 
 from omskg.cli import main
 from omskg.curation.build import BuiltGraph
-from omskg.linked.conformance import CORE, HPO, graph_size, validate_linked
+from omskg.errors import OmsError
+from omskg.linked.conformance import CORE, HPO, graph_size, refuse_unless_conforming, validate_linked
 from omskg.linked.hpo import HPOA_COLUMNS, annotation_block, statement_iri
 from omskg.linked.store import core_store
 from omskg.paths import project_root
@@ -148,3 +149,19 @@ def test_a_store_whose_core_graph_is_not_the_build_is_reported(
         "  store only: <https://w3id.org/omskg/entity/oms> <http://www.w3.org/2000/01/rdf-schema#comment> "
         '"added" .',
     ]
+
+
+def test_the_build_refuses_an_hpo_graph_that_does_not_conform(tmp_path: Path, built: BuiltGraph) -> None:
+    """What ``omskg build`` runs on its in-memory copy before the release is swapped in."""
+    store = ox.Store()
+    for quad in ox.Store.read_only(str(_store(tmp_path / "store", built, broken=True))):
+        store.add(quad)
+    with pytest.raises(
+        OmsError, match=r"^the HPO graph does not conform .*; nothing was written:\n"
+    ) as refused:
+        refuse_unless_conforming(store)
+    assert str(refused.value).endswith("does not conform: 1 violation(s), 0 warning(s), 0 info")
+    conforming = ox.Store()
+    for quad in ox.Store.read_only(str(_store(tmp_path / "good", built, broken=False))):
+        conforming.add(quad)
+    refuse_unless_conforming(conforming)

