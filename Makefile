@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run serve diagram test test-fast docs-check test-engines bench bench-serve fuzz lint format clean
+.PHONY: help run serve diagram test test-fast docs-check test-engines bench bench-serve bench-validate fuzz lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,6 +65,9 @@ $(BENCHED): $(TESTED)
 
 bench: $(BENCHED) ## compare the embedded stores on the core graph plus the linked HPO dataset
 	$(BIN)/python bench/engines.py
+
+bench-validate: $(TESTED) ## time the linked shapes' engine on slices of the HPO graph, against its load and pySHACL
+	$(BIN)/python bench/validate.py
 
 bench-serve: $(TESTED) ## time the web server's routes and the pages' rendering in Chromium
 	$(BIN)/python bench/serve.py
