@@ -67,11 +67,11 @@ def measure(candidate: str, path: Path) -> dict[str, Any]:
             store.flush()
     elif candidate == "compiled":
         from omskg.linked.conformance import HPO, linked_checks
-        from omskg.linked.shacl_sparql import run_checks
+        from omskg.linked.shacl_sparql import result_key, run_checks
 
         store = ox.Store()
         store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-        results = [_key(r) for r in run_checks(store, linked_checks(store), HPO)]
+        results = [list(key) for key in {result_key(r) for r in run_checks(store, linked_checks(store), HPO)}]
     elif candidate == "pyshacl":
         results = _pyshacl(path)
     elif candidate == "core":
@@ -94,20 +94,17 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _key(result: Any) -> list[str]:
-    return [result.shape, result.focus, result.path, result.severity, result.component]
-
-
 def _pyshacl(path: Path) -> list[list[str]]:
-    """pySHACL's results on the HPO graph of ``path``, keyed as :func:`_key` keys them."""
-    from pyshacl import validate
-    from rdflib import RDF, BNode, Dataset, Graph, URIRef
+    """pySHACL's results on the HPO graph of ``path``, keyed as the compiled engine's are."""
+    from rdflib import Dataset, Graph, URIRef
     from rdflib.namespace import SH
 
     from omskg.linked.conformance import load_linked_shapes
+    from omskg.linked.shacl_sparql import pyshacl_keys
     from omskg.prefixes import HPO_GRAPH
 
-    data = Dataset().parse(path, format="nquads").graph(HPO_GRAPH)
+    graph = Graph()
+    graph += Dataset().parse(path, format="nquads").graph(HPO_GRAPH)
     shapes = load_linked_shapes()
     # L04 reads two named graphs, which pySHACL cannot (a slice has no core graph: the
     # compiled engine finds nothing there either)
@@ -115,25 +112,7 @@ def _pyshacl(path: Path) -> list[list[str]]:
     for constraint in list(shapes.objects(apart, SH.sparql)):
         shapes.remove((constraint, None, None))
     shapes.remove((apart, None, None))
-    graph = Graph()
-    graph += data
-    _, report, _ = validate(graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
-    found = []
-    for result in report.subjects(RDF.type, SH.ValidationResult):
-        shape = report.value(result, SH.sourceShape)
-        if isinstance(shape, BNode):
-            shape = shapes.value(None, SH.property, shape)
-        path_node = report.value(result, SH.resultPath)
-        found.append(
-            [
-                f"<{shape}>",
-                str(report.value(result, SH.focusNode)),
-                f"<{path_node}>" if path_node is not None else "",
-                str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
-                str(report.value(result, SH.sourceConstraintComponent)).rsplit("#", 1)[-1],
-            ]
-        )
-    return found
+    return [list(key) for key in pyshacl_keys(graph, shapes)]
 
 
 def _run(candidate: str, path: Path, timeout: float) -> dict[str, Any] | None:

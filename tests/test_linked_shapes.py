@@ -13,12 +13,19 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from pyshacl import validate as shacl_validate
-from rdflib import RDF, BNode, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
 from omskg.errors import OmsError
-from omskg.linked.shacl_sparql import Result, compile_shapes, run_checks, subclasses
+from omskg.linked.shacl_sparql import (
+    Key,
+    Result,
+    compile_shapes,
+    pyshacl_keys,
+    result_key,
+    run_checks,
+    subclasses,
+)
 from omskg.paths import project_root
 from omskg.prefixes import load_prefix_map
 from shape_examples import expectations
@@ -26,7 +33,6 @@ from shape_examples import expectations
 ROOT = project_root()
 EXAMPLES = ROOT / "tests" / "shapes" / "linked"
 INVALID = sorted((EXAMPLES / "invalid").glob("L*.ttl"))
-Key = tuple[str, str, str, str, str]
 
 
 L04 = URIRef("https://w3id.org/omskg/shapes/L04-graphs-apart")
@@ -54,25 +60,7 @@ def _data(example: Path | None) -> Graph:
 
 
 def _pyshacl(data: Graph, shapes: Graph) -> set[Key]:
-    _, results, _ = shacl_validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
-    )
-    found = set()
-    for result in results.subjects(RDF.type, SH.ValidationResult):
-        shape = results.value(result, SH.sourceShape)
-        if isinstance(shape, BNode):
-            shape = shapes.value(None, SH.property, shape)
-        path = results.value(result, SH.resultPath)
-        found.add(
-            (
-                f"<{shape}>",
-                str(results.value(result, SH.focusNode)),
-                f"<{path}>" if path is not None else "",
-                str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
-                str(results.value(result, SH.sourceConstraintComponent)).rsplit("#", 1)[-1],
-            )
-        )
-    return found
+    return pyshacl_keys(data, shapes)
 
 
 def _compiled(data: Graph, shapes: Graph) -> list[Result]:
@@ -82,7 +70,7 @@ def _compiled(data: Graph, shapes: Graph) -> list[Result]:
 
 
 def _keys(results: list[Result]) -> set[Key]:
-    return {(r.shape, r.focus, r.path, r.severity, r.component) for r in results}
+    return {result_key(r) for r in results}
 
 
 def test_the_base_slice_conforms_for_both_engines(shapes: Graph) -> None:

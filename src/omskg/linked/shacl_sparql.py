@@ -119,6 +119,38 @@ class Result:
     message: str
 
 
+Key = tuple[str, str, str, str, str]  # shape, focus node, path, severity, constraint component
+
+
+def result_key(result: Result) -> Key:
+    """What two engines must agree on for a result (messages and values may be worded apart)."""
+    return (result.shape, result.focus, result.path, result.severity, result.component)
+
+
+def pyshacl_keys(data: Graph, shapes: Graph) -> set[Key]:
+    """pySHACL's results on ``data``, keyed as :func:`result_key` keys this engine's: the
+    reference the compiled checks are held to (tests and ``make bench-validate``)."""
+    from pyshacl import validate
+
+    _, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+    found = set()
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        shape = report.value(result, SH.sourceShape)
+        if isinstance(shape, BNode):  # a property shape: name the node shape that holds it
+            shape = shapes.value(None, SH.property, shape)
+        path = report.value(result, SH.resultPath)
+        found.add(
+            (
+                f"<{shape}>",
+                str(report.value(result, SH.focusNode)),
+                f"<{path}>" if path is not None else "",
+                str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
+                str(report.value(result, SH.sourceConstraintComponent)).rsplit("#", 1)[-1],
+            )
+        )
+    return found
+
+
 def compile_shapes(shapes: Graph, data_classes: dict[Node, list[Node]] | None = None) -> list[Check]:
     """The checks of every node shape of ``shapes``. ``data_classes`` maps a target class to
     itself and its subclasses in the data (:func:`subclasses`); by default, the class alone."""
