@@ -13,9 +13,9 @@ from rdflib import Graph
 from omskg.cli import main
 from omskg.curation.build import BuiltGraph
 from omskg.errors import OmsError
-from omskg.linked.conformance import CORE, HPO, graph_size, refuse_unless_conforming, validate_linked
+from omskg.linked.conformance import graph_size, refuse_unless_conforming, validate_linked
 from omskg.linked.hpo import HPOA_COLUMNS, annotation_block, statement_iri
-from omskg.linked.store import core_store
+from omskg.linked.store import CORE, HPO, core_store
 from omskg.paths import project_root
 
 BASE = project_root() / "tests" / "shapes" / "linked" / "base.ttl"

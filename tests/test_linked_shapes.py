@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, URIRef
-from rdflib.namespace import SH
+from rdflib import Graph
 
 from omskg.errors import OmsError
+from omskg.linked.conformance import single_graph_shapes
 from omskg.linked.shacl_sparql import (
     Key,
     Result,
@@ -35,9 +35,6 @@ EXAMPLES = ROOT / "tests" / "shapes" / "linked"
 INVALID = sorted((EXAMPLES / "invalid").glob("L*.ttl"))
 
 
-L04 = URIRef("https://w3id.org/omskg/shapes/L04-graphs-apart")
-
-
 @pytest.fixture(scope="module")
 def all_shapes() -> Graph:
     return Graph().parse(ROOT / "ontology" / "shapes" / "linked-shapes.ttl")
@@ -46,12 +43,7 @@ def all_shapes() -> Graph:
 @pytest.fixture(scope="module")
 def shapes(all_shapes: Graph) -> Graph:
     """The shapes of one graph: all but L04, whose query reads two named graphs."""
-    single = Graph()
-    single += all_shapes
-    for constraint in all_shapes.objects(L04, SH.sparql):
-        single.remove((constraint, None, None))
-    single.remove((L04, None, None))
-    return single
+    return single_graph_shapes(all_shapes)
 
 
 def _data(example: Path | None) -> Graph:

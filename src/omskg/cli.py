@@ -22,9 +22,9 @@ from omskg.curation.validate import validate
 from omskg.errors import DataError, OmsError
 from omskg.fileio import write_files_atomically
 from omskg.linked.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
-from omskg.linked.conformance import HPO, compare_core, graph_size, validate_linked
+from omskg.linked.conformance import compare_core, graph_size, validate_linked
 from omskg.linked.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
-from omskg.linked.store import build_store, core_store, load_linked, open_store
+from omskg.linked.store import HPO, build_store, core_store, load_linked, open_store
 from omskg.paths import project_root
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH
 from omskg.query import (
