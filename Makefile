@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run serve diagram test test-fast docs-check test-engines bench bench-serve bench-validate fuzz lint format clean
+.PHONY: help run serve diagram query-prefixes test test-fast docs-check test-engines bench bench-serve bench-validate fuzz lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ serve: $(STAMP) ## serve the built store (make run first) at http://127.0.0.1:80
 diagram: $(STAMP) ## draw OMS's neighbourhood into docs/images/ (needs Graphviz)
 	@$(call need,dot,graphviz)
 	$(BIN)/omskg diagram omse:oms --out docs/images/oms
+
+query-prefixes: $(STAMP) ## rewrite the PREFIX lines of every queries/*/*.rq from ontology/prefixes.csv
+	$(BIN)/python -c 'from omskg.query import write_standalone; print(*(f"rewrote {p}" for p in write_standalone()), sep="\n")'
 
 test: $(TESTED) ## set up with test extras and run the test suite (on two processes)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup

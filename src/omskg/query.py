@@ -6,13 +6,15 @@ A query file starts with ``#+ summary: <the question>`` and may declare
 
 Parameters follow the grlc convention: a variable ``?_name`` is bound to a plain
 literal, ``?_name_iri`` to an IRI (given as a CURIE or a full IRI). Values are
-bound through rdflib's ``initBindings``, never pasted into the query text, and
-the prefix map supplies every ``PREFIX``.
+bound through rdflib's ``initBindings``, never pasted into the query text. Each file
+declares the prefixes it uses with its own ``PREFIX`` lines, generated from
+``ontology/prefixes.csv`` (:func:`standalone_text`), so it runs as it is in any engine.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import io
 import json
 import re
@@ -306,3 +308,59 @@ def _sparql_term(term: URIRef | Literal) -> str:
     if term.datatype and term.datatype != XSD.string:
         return f'"{body}"^^{ox.NamedNode(str(term.datatype))}'
     return f'"{body}"'
+
+
+# --- standalone query files ---------------------------------------------------------------
+
+_PREFIX_DECLARATION = re.compile(r"(?im)^[ \t]*PREFIX[ \t]+([A-Za-z][\w.-]*)?:[ \t]*<([^>\s]*)>[ \t]*\n?")
+_PREFIXED_NAME = re.compile(r"(?<![\w.:?$-])([A-Za-z](?:[\w.-]*\w)?)?:")
+
+
+def declared_prefixes(text: str) -> dict[str, str]:
+    """The prefixes ``text`` declares with its own ``PREFIX`` lines, by name."""
+    return {m.group(1) or "": m.group(2) for m in _PREFIX_DECLARATION.finditer(text)}
+
+
+def used_prefixes(text: str) -> list[str]:
+    """The prefix names ``text`` uses in prefixed names, outside comments, strings and IRIs,
+    in the order of first use."""
+    code = _TOKEN.sub(lambda m: " " if m.group("skip") else m.group(0), _PREFIX_DECLARATION.sub("", text))
+    return list(dict.fromkeys(m.group(1) or "" for m in _PREFIXED_NAME.finditer(code)))
+
+
+def standalone_text(text: str, *, source: str = "query") -> str:
+    """``text`` as a standalone query: its leading comment lines (the ``#+`` header grlc reads),
+    then a ``PREFIX`` line for each prefix it uses, in the order of ``ontology/prefixes.csv``,
+    then the query. Any earlier ``PREFIX`` lines are replaced, so that the file stays in step
+    with the prefix map (``make query-prefixes`` rewrites the files; a test holds them to it).
+
+    >>> print(standalone_text("# a question\\nSELECT ?x { ?x a oms:Condition }"))
+    # a question
+    PREFIX oms: <https://w3id.org/omskg/vocab/>
+    SELECT ?x { ?x a oms:Condition }
+    """
+    known = load_prefix_map().uri_prefixes
+    unknown = [p for p in used_prefixes(text) if p not in known]
+    if unknown:
+        raise OmsError(
+            f"{source}: prefix(es) {', '.join(f'{p}:' for p in unknown)} not in ontology/prefixes.csv; "
+            "add them there or write the IRIs in full"
+        )
+    lines = _PREFIX_DECLARATION.sub("", text).splitlines()
+    header = list(itertools.takewhile(lambda line: line.startswith("#"), lines))
+    used = set(used_prefixes(text))
+    declarations = [f"PREFIX {p}: <{uri}>" for p, uri in known.items() if p in used]
+    return "\n".join(header + declarations + lines[len(header) :]) + "\n"
+
+
+def write_standalone(root: Path | None = None) -> list[Path]:
+    """Rewrite every query file of :data:`QUERY_FOLDERS` as :func:`standalone_text`; return
+    the files that changed."""
+    changed = []
+    for folder in QUERY_FOLDERS:
+        for query in list_queries(root, folder=folder):
+            text = standalone_text(query.text, source=str(query.path))
+            if text != query.text:
+                query.path.write_text(text, encoding="utf-8")
+                changed.append(query.path)
+    return changed

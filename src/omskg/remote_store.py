@@ -32,7 +32,6 @@ import gzip
 import hashlib
 import http.client
 import math
-import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -59,7 +58,7 @@ from SPARQLWrapper.Wrapper import QueryResult
 from omskg.errors import OmsError
 from omskg.input_limits import check_rdf_file
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
-from omskg.query import NamedQuery, Table, bind_parameters, substitute_parameters
+from omskg.query import NamedQuery, Table, bind_parameters, declared_prefixes, substitute_parameters, used_prefixes
 from omskg.rdfio import lexical_forms_kept
 from omskg.sparql_guard import check_query, parse_request
 
@@ -276,11 +275,11 @@ def _unknown_outcome(gsp_url: str, graph: str, reason: object) -> OmsError:
 
 
 def prefix_header(text: str) -> str:
-    """A ``PREFIX`` line for each prefix of the project's prefix map that ``text`` may use."""
+    """A ``PREFIX`` line for each prefix of the project's prefix map that ``text`` uses and
+    does not declare itself (the project's query files declare theirs)."""
+    missing = set(used_prefixes(text)) - set(declared_prefixes(text))
     return "".join(
-        f"PREFIX {prefix}: <{uri}>\n"
-        for prefix, uri in load_prefix_map().uri_prefixes.items()
-        if re.search(rf"(?<![\w.:-]){re.escape(prefix)}:", text)
+        f"PREFIX {prefix}: <{uri}>\n" for prefix, uri in load_prefix_map().uri_prefixes.items() if prefix in missing
     )
 
 
