@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
@@ -75,6 +75,7 @@ def scbd(graph: Graph, node: URIRef) -> Graph:
         ("text/turtle", "/entity/oms.ttl"),
         ("application/ld+json", "/entity/oms.jsonld"),
         ("application/n-triples", "/entity/oms.nt"),
+        ("application/rdf+xml", "/entity/oms.rdf"),
         ("text/html;q=0.5, text/turtle;q=0.9", "/entity/oms.ttl"),
         ("application/*", "/entity/oms.jsonld"),
     ],
@@ -100,6 +101,7 @@ def test_unacceptable_format_is_406(client: httpx.Client) -> None:
         ("ttl", "text/turtle", "turtle"),
         ("jsonld", "application/ld+json", "json-ld"),
         ("nt", "application/n-triples", "nt"),
+        ("rdf", "application/rdf+xml", "xml"),
     ],
 )
 def test_documents_hold_the_symmetric_description(
@@ -475,6 +477,14 @@ def test_serves_a_store_with_its_linked_graph(tmp_path: Path, built: BuiltGraph)
         base = server.query_url.removesuffix("/sparql")
         with httpx.Client(base_url=base, timeout=30) as http:
             assert "<h1>opsoclonus-myoclonus syndrome</h1>" in http.get("/entity/oms.html").text
+            # one entity's documents agree, literal for literal (the store writes "1.0" as "1")
+            documents = {
+                f: Graph().parse(data=http.get(f"/entity/oms.{e}").text, format=f)
+                for e, f in (("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("rdf", "xml"))
+            }
+            ratios = {f: set(g.objects(OMSE["oms"], OMS.maleToFemaleRatio)) for f, g in documents.items()}
+            assert set(map(frozenset, ratios.values())) == {frozenset({Literal("1", datatype=XSD.decimal)})}
+            assert all(isomorphic(g, documents["nt"]) for g in documents.values())
             query = f"SELECT ?g WHERE {{ GRAPH ?g {{ <{term.value}> ?p ?o }} }}"
             answer = http.get("/sparql", params={"query": query}).json()
             assert [b["g"]["value"] for b in answer["results"]["bindings"]] == [str(HPO_GRAPH)]

@@ -7,8 +7,8 @@ Routes (``IRI`` is any IRI under ``https://w3id.org/omskg/``, served at its path
   document in the format the ``Accept`` header asks for, as the W3C note *Cool URIs for
   the Semantic Web* describes for resources that are not documents; 404 with a page of
   suggestions when the graph does not know the IRI, 406 when no format suits.
-- ``GET /PATH.html`` / ``.ttl`` / ``.jsonld`` / ``.nt``: the document itself: the page,
-  or the resource's symmetric concise bounded description in Turtle, JSON-LD or N-Triples.
+- ``GET /PATH.html`` / ``.ttl`` / ``.jsonld`` / ``.nt`` / ``.rdf``: the document itself: the page,
+  or the resource's symmetric concise bounded description in Turtle, JSON-LD, N-Triples or RDF/XML.
 - ``GET|POST /sparql``: the SPARQL 1.1 Protocol, read-only (see :mod:`omskg.web.sandbox`);
   with no query, its service description. ``format=csv`` (``tsv``, ``json``, ``xml``,
   ``ttl``, ``nt``, ``jsonld``, or a media type) asks for a format where a link cannot
@@ -67,7 +67,7 @@ from omskg.rdfio import read_graph
 from omskg.release.hcls import load_hcls_shapes
 from omskg.release.jsonld import to_jsonld
 from omskg.release.ontology_docs import ontology_html
-from omskg.release.rdf_writers import DESCRIPTION, to_ntriples
+from omskg.release.rdf_writers import DESCRIPTION, to_ntriples, to_rdfxml, to_turtle
 from omskg.remote_store import prefix_header
 from omskg.web.conneg import choose, parse_accept
 from omskg.web.graph_view import kind_colours, neighbourhood_svg
@@ -81,6 +81,7 @@ DOCUMENTS = {
     "ttl": "text/turtle",
     "jsonld": "application/ld+json",
     "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
 }
 _ENDING = {media: ending for ending, media in DOCUMENTS.items()}
 _SPARQL_JSON = "application/sparql-results+json"
@@ -210,11 +211,8 @@ class Web:
         if ending == "html":
             return self.entity_page(iri).encode("utf-8"), DOCUMENTS[ending]
         description = self.site.describe(iri)
-        body = {
-            "ttl": lambda g: g.serialize(format="turtle"),
-            "nt": to_ntriples,
-            "jsonld": to_jsonld,
-        }[ending](description)
+        # the release's own writers: every format keeps each literal's lexical form
+        body = {"ttl": to_turtle, "nt": to_ntriples, "jsonld": to_jsonld, "rdf": to_rdfxml}[ending](description)
         return body.encode("utf-8"), DOCUMENTS[ending]
 
     def entity_page(self, iri: str) -> str:
