@@ -33,7 +33,10 @@ def test_the_file_parses_with_no_prefix_given(query: NamedQuery) -> None:
 
 
 def test_a_stale_declaration_is_rewritten() -> None:
-    stale = "#+ summary: What?\nPREFIX oms: <http://example.org/old/>\nPREFIX skos: <x:y>\nSELECT ?x { ?x a oms:Condition }\n"
+    stale = (
+        "#+ summary: What?\nPREFIX oms: <http://example.org/old/>\nPREFIX skos: <x:y>\n"
+        "SELECT ?x { ?x a oms:Condition }\n"
+    )
     assert standalone_text(stale) == (
         "#+ summary: What?\nPREFIX oms: <https://w3id.org/omskg/vocab/>\nSELECT ?x { ?x a oms:Condition }\n"
     )

@@ -14,8 +14,8 @@ declares the prefixes it uses with its own ``PREFIX`` lines, generated from
 from __future__ import annotations
 
 import csv
-import itertools
 import io
+import itertools
 import json
 import re
 from collections.abc import Mapping

@@ -58,7 +58,14 @@ from SPARQLWrapper.Wrapper import QueryResult
 from omskg.errors import OmsError
 from omskg.input_limits import check_rdf_file
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
-from omskg.query import NamedQuery, Table, bind_parameters, declared_prefixes, substitute_parameters, used_prefixes
+from omskg.query import (
+    NamedQuery,
+    Table,
+    bind_parameters,
+    declared_prefixes,
+    substitute_parameters,
+    used_prefixes,
+)
 from omskg.rdfio import lexical_forms_kept
 from omskg.sparql_guard import check_query, parse_request
 
@@ -279,7 +286,9 @@ def prefix_header(text: str) -> str:
     does not declare itself (the project's query files declare theirs)."""
     missing = set(used_prefixes(text)) - set(declared_prefixes(text))
     return "".join(
-        f"PREFIX {prefix}: <{uri}>\n" for prefix, uri in load_prefix_map().uri_prefixes.items() if prefix in missing
+        f"PREFIX {prefix}: <{uri}>\n"
+        for prefix, uri in load_prefix_map().uri_prefixes.items()
+        if prefix in missing
     )
 
 

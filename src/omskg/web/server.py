@@ -212,7 +212,9 @@ class Web:
             return self.entity_page(iri).encode("utf-8"), DOCUMENTS[ending]
         description = self.site.describe(iri)
         # the release's own writers: every format keeps each literal's lexical form
-        body = {"ttl": to_turtle, "nt": to_ntriples, "jsonld": to_jsonld, "rdf": to_rdfxml}[ending](description)
+        body = {"ttl": to_turtle, "nt": to_ntriples, "jsonld": to_jsonld, "rdf": to_rdfxml}[ending](
+            description
+        )
         return body.encode("utf-8"), DOCUMENTS[ending]
 
     def entity_page(self, iri: str) -> str:
