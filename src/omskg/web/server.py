@@ -62,13 +62,12 @@ from omskg.curation.validate import load_shapes
 from omskg.errors import OmsError
 from omskg.linked.store import core_graph, open_store
 from omskg.prefixes import CORE_GRAPH, load_prefix_map
-from omskg.query import NamedQuery, bind_parameters, list_queries, substitute_parameters
+from omskg.query import example_text, list_queries
 from omskg.rdfio import read_graph
 from omskg.release.hcls import load_hcls_shapes
 from omskg.release.jsonld import to_jsonld
 from omskg.release.ontology_docs import ontology_html
 from omskg.release.rdf_writers import DESCRIPTION, to_ntriples, to_rdfxml, to_turtle
-from omskg.remote_store import prefix_header
 from omskg.web.conneg import choose, parse_accept
 from omskg.web.graph_view import kind_colours, neighbourhood_svg
 from omskg.web.pages import BASE, Site
@@ -123,12 +122,6 @@ class Example:
     name: str
     summary: str
     text: str
-
-
-def example_text(query: NamedQuery) -> str:
-    """The question's text with its example parameters written in and the PREFIX lines it needs."""
-    text = substitute_parameters(query.text, bind_parameters(query, query.example))
-    return prefix_header(text) + text
 
 
 class Web:
