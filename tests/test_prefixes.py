@@ -29,15 +29,6 @@ def test_turtle_prefixes_agree_with_the_table(root: Path) -> None:
             assert table.get(prefix) == uri, f"{path}: @prefix {prefix}: <{uri}> not in prefixes.csv"
 
 
-def test_queries_use_only_declared_prefixes(root: Path) -> None:
-    table = load_prefix_map().uri_prefixes
-    for path in sorted(root.glob("queries/**/*.rq")):
-        body = "\n".join(x for x in path.read_text().splitlines() if not x.lstrip().startswith("#"))
-        body = re.sub(r"<[^>]*>|\"[^\"]*\"", "", body)
-        used = set(re.findall(r"(?<![\w?$])([A-Za-z][\w-]*):[\w]", body))
-        assert used <= set(table), f"{path}: undeclared prefixes {sorted(used - set(table))}"
-
-
 def test_identifier_shape_pattern_is_derived_from_the_table(root: Path) -> None:
     shapes = load_shapes(root)
     patterns = {str(o) for o in shapes.objects(None, URIRef("http://www.w3.org/ns/shacl#pattern"))}

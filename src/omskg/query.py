@@ -334,7 +334,7 @@ def standalone_text(text: str, *, source: str = "query") -> str:
     then the query. Any earlier ``PREFIX`` lines are replaced, so that the file stays in step
     with the prefix map (``make query-prefixes`` rewrites the files; a test holds them to it).
 
-    >>> print(standalone_text("# a question\\nSELECT ?x { ?x a oms:Condition }"))
+    >>> print(standalone_text("# a question\\nSELECT ?x { ?x a oms:Condition }"), end="")
     # a question
     PREFIX oms: <https://w3id.org/omskg/vocab/>
     SELECT ?x { ?x a oms:Condition }
