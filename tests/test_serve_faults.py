@@ -37,7 +37,7 @@ SELECT ?drug ?label WHERE {
 
 
 def worker_pids(server: RunningStore, timeout: float = 30.0) -> set[int]:
-    """The query workers of ``server``: its children running ``omskg.web.sandbox.worker``,
+    """The query workers of ``server``: its children running ``python -m omskg.web.sandbox``,
     found through ``/proc/PID/task/*/children``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -48,7 +48,7 @@ def worker_pids(server: RunningStore, timeout: float = 30.0) -> set[int]:
         workers = set()
         for pid in children:
             try:
-                if b"omskg.web.sandbox.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                if b"\x00-m\x00omskg.web.sandbox\x00" in Path(f"/proc/{pid}/cmdline").read_bytes():
                     workers.add(pid)
             except OSError:  # ended meanwhile
                 pass

@@ -9,11 +9,13 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
 
+from omskg.console import INTERRUPTED
 from omskg.curation.build import build_graph
 from omskg.curation.evidence import verify_evidence
 from omskg.curation.records import load_curated
@@ -24,7 +26,7 @@ from omskg.fileio import write_files_atomically
 from omskg.linked.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
 from omskg.linked.conformance import compare_core, graph_size, validate_linked
 from omskg.linked.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
-from omskg.linked.store import HPO, build_store, core_store, load_linked, open_store
+from omskg.linked.store import HPO, build_store, core_store, load_linked, open_store, unknown_store_iris
 from omskg.paths import project_root
 from omskg.prefixes import CORE_GRAPH, HPO_GRAPH
 from omskg.query import (
@@ -32,10 +34,12 @@ from omskg.query import (
     QUERY_FOLDERS,
     NamedQuery,
     Table,
+    bind_parameters,
     find_query,
     format_table,
     list_queries,
     run_query,
+    unknown_iris,
 )
 from omskg.rdfio import read_graph
 from omskg.release.diff import diff_releases
@@ -47,8 +51,6 @@ from omskg.remote_store import HttpPolicy, count_triples, push_file, push_graph,
 from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
 from omskg.web.diagram import entity_iri, local_name, render, to_dot
 from omskg.web.sandbox import run_isolated_query
-
-INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 class _Progress:
@@ -114,7 +116,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.list:
         for folder in QUERY_FOLDERS:
             for query in list_queries(folder=folder):
-                names = f"  [{', '.join(query.parameters)}]" if query.parameters else ""
+                example = " ".join(f"--param {p}={query.example[p]}" for p in query.parameters)
+                names = f"  (needs {example})" if query.parameters else ""
                 needs = "  (needs --store or --endpoint with the HPO graph)" if folder == "linked" else ""
                 print(f"{query.name}: {query.summary}{names}{needs}")
         return 0
@@ -130,11 +133,19 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.endpoint:
         table = _remote_table(args, query, params)
     elif args.store:  # a worker process answers, under --timeout: pyoxigraph can crash or run for ever
+        _warn_unknown(unknown_store_iris(open_store(Path(args.store)), bind_parameters(query, params)))
         table = run_isolated_query(Path(args.store), query, params, timeout=args.timeout)
     else:
-        table = run_query(build_graph().graph, query, params)
+        graph = build_graph().graph
+        _warn_unknown(unknown_iris(graph, bind_parameters(query, params)))
+        table = run_query(graph, query, params)
     sys.stdout.write(format_table(table, args.format))
     return 0
+
+
+def _warn_unknown(iris: list[str]) -> None:
+    for iri in iris:
+        print(f"warning: {iri} names nothing in the graph; the answer will be empty", file=sys.stderr)
 
 
 def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str, str]) -> Table:
@@ -284,6 +295,7 @@ def _retries(text: str) -> int:
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the ``omskg`` command."""
     top = argparse.ArgumentParser(prog="omskg", description=__doc__)
+    top.add_argument("--version", action="version", version=f"omskg {version('omskg')}")
     sub = top.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="build, validate and export the graph into a folder")
     build.add_argument("--out", default="dist", help="output folder (default: dist)")

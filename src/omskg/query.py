@@ -14,6 +14,7 @@ declares the prefixes it uses with its own ``PREFIX`` lines, generated from
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import itertools
 import json
@@ -102,7 +103,15 @@ def find_query(name_or_path: str, root: Path | None = None) -> NamedQuery:
     for query in (q for folder in QUERY_FOLDERS for q in list_queries(root, folder=folder)):
         if name_or_path in (query.name, query.name.split("-", 1)[-1]):
             return query
-    raise OmsError(f"no query named {name_or_path!r}; `omskg query --list` shows them")
+    names = {
+        key: q.name
+        for folder in QUERY_FOLDERS
+        for q in list_queries(root, folder=folder)
+        for key in (q.name, q.name.split("-", 1)[-1])
+    }
+    close = dict.fromkeys(names[m] for m in difflib.get_close_matches(name_or_path, list(names), n=3))
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise OmsError(f"no query named {name_or_path!r}; {hint}`omskg query --list` shows them")
 
 
 def bind_value(parameter: str, value: str) -> URIRef | Literal:
@@ -135,7 +144,9 @@ def bind_parameters(query: NamedQuery, params: dict[str, str]) -> dict[str, URIR
         )
     missing = [p for p in query.parameters if p not in given]
     if missing:
-        raise OmsError(f"{query.name}: parameter(s) {', '.join(missing)} needed (--param NAME=VALUE)")
+        example = " ".join(f"--param {p}={query.example[p]}" for p in missing if p in query.example)
+        hint = f"; for example {example}" if example else ""
+        raise OmsError(f"{query.name}: parameter(s) {', '.join(missing)} needed (--param NAME=VALUE){hint}")
     return {name: bind_value(name, value) for name, value in given.items()}
 
 
@@ -351,6 +362,16 @@ def standalone_text(text: str, *, source: str = "query") -> str:
     used = set(used_prefixes(text))
     declarations = [f"PREFIX {p}: <{uri}>" for p, uri in known.items() if p in used]
     return "\n".join(header + declarations + lines[len(header) :]) + "\n"
+
+
+def unknown_iris(graph: Graph, bindings: Mapping[str, URIRef | Literal]) -> list[str]:
+    """The IRI values of ``bindings`` that occur nowhere in ``graph`` (a question about them
+    has an empty answer: worth a warning, likely a typing slip)."""
+    return [
+        load_prefix_map().curie(str(term))
+        for term in bindings.values()
+        if isinstance(term, URIRef) and (term, None, None) not in graph and (None, None, term) not in graph
+    ]
 
 
 def example_text(query: NamedQuery) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -126,6 +127,21 @@ def run_store_query(store: ox.Store, query: NamedQuery, params: dict[str, str] |
     return solutions_table(answer)
 
 
+def unknown_store_iris(store: ox.Store, bindings: Mapping[str, URIRef | Literal]) -> list[str]:
+    """The IRI values of ``bindings`` that occur in no graph of ``store``
+    (:func:`omskg.query.unknown_iris` for a store)."""
+    found = []
+    for term in bindings.values():
+        if isinstance(term, URIRef):
+            node = ox.NamedNode(str(term))
+            used = next(store.quads_for_pattern(node, None, None), None) or next(
+                store.quads_for_pattern(None, None, node), None
+            )
+            if used is None:
+                found.append(load_prefix_map().curie(str(term)))
+    return found
+
+
 def solutions_table(solutions: ox.QuerySolutions) -> Table:
     """The table of pyoxigraph's solutions, with rdflib terms."""
     columns = tuple(v.value for v in solutions.variables)
@@ -164,9 +180,17 @@ def load_linked(
     """
     with tempfile.TemporaryDirectory(prefix="omskg-linked-") as folder:
         command = [sys.executable, "-m", "omskg.linked.hpo", folder] + (["--progress"] if progress else [])
-        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as worker:
+        # A Ctrl-C in the terminal reaches the whole process group: the worker ignores it, and
+        # this process, which reports it (one line, exit 130), stops the worker.
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, text=True, preexec_fn=_ignore_sigint
+        ) as worker:
             assert worker.stdout is not None
-            parts = [Path(line.rstrip("\n")) for line in _loaded(store, worker.stdout, copy)]
+            try:
+                parts = [Path(line.rstrip("\n")) for line in _loaded(store, worker.stdout, copy)]
+            except BaseException:
+                worker.kill()
+                raise
         if worker.returncode != 0 or not parts or parts[-1].name != "summary.json":
             raise OmsError(f"converting the HPO dataset failed (worker exit code {worker.returncode})")
         summary = LinkedSummary(**json.loads(parts[-1].read_text(encoding="utf-8")))
@@ -176,6 +200,10 @@ def load_linked(
                     with part.open(encoding="utf-8") as handle:
                         shutil.copyfileobj(handle, out, 1 << 20)
     return summary
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _loaded(store: ox.Store, lines: Iterable[str], copy: ox.Store | None = None) -> Iterator[str]:

@@ -311,7 +311,7 @@ class _Worker:
                 [
                     sys.executable,
                     "-m",
-                    "omskg.web.sandbox.worker",
+                    "omskg.web.sandbox",  # its __main__: the worker, run without importing it twice
                     str(source.resolve()),
                     str(theirs.fileno()),
                     str(max_bytes),

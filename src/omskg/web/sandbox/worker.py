@@ -345,7 +345,3 @@ class _Bounded(io.BytesIO):
 def shorten(message: str, limit: int = 300) -> str:
     flat = " ".join(message.split())
     return flat if len(flat) <= limit else f"{flat[: limit - 3]}..."
-
-
-if __name__ == "__main__":
-    sys.exit(worker_main(sys.argv[1:]))
