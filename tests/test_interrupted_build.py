@@ -141,7 +141,11 @@ def releases(core_release: Path) -> tuple[Tree, Tree]:
     every file, with files and a store the new one does not have."""
     new = _tree(core_release)
     previous: Tree = {k: None if v is None else v + b"\n# previous release\n" for k, v in new.items()}
-    previous |= {"stale.tsv": b"a file this release no longer writes\n", "store": None, "store/CURRENT": b"x"}
+    previous |= {
+        "omskg.stale.tsv": b"a file this release no longer writes\n",
+        "store": None,
+        "store/CURRENT": b"x",
+    }
     return previous, new
 
 

@@ -67,7 +67,8 @@ class _Progress:
 
 def cmd_build(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    release = build_release(out, link=not args.no_link, progress=_Progress(steps(link=not args.no_link)))
+    progress = _Progress(steps(link=not args.no_link))
+    release = build_release(out, link=not args.no_link, force=args.force, progress=progress)
     if not release.written:
         print(release.report.text())
         print(f"not written: {args.out} keeps its previous content", file=sys.stderr)
@@ -301,6 +302,11 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default="dist", help="output folder (default: dist)")
     build.add_argument(
         "--no-link", action="store_true", help="skip the HPO store and the reports that need it (saves ~40 s)"
+    )
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output folder even if it holds files that a build does not write",
     )
     build.set_defaults(func=cmd_build)
     check = sub.add_parser("validate", help="print the SHACL report; exit 1 on violations")

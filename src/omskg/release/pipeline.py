@@ -7,20 +7,25 @@ an interrupted or refused build leaves the previous release as it was.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from omskg.curation.build import build_graph
 from omskg.curation.validate import Report, validate
+from omskg.errors import OmsError
 from omskg.fileio import replaced_folder
 from omskg.linked.conformance import refuse_unless_conforming
 from omskg.linked.reports import linked_report_files
 from omskg.linked.store import build_store, core_store, open_store
+from omskg.release.config import load_release
 from omskg.release.ontology_docs import ONTOLOGY_DOCS, ontology_html
 from omskg.release.rdf_writers import DESCRIPTION, to_turtle, write_dist
 from omskg.release.sparql_examples import EXAMPLES_GRAPH, checked_sparql_examples
 from omskg.release.sparql_examples import FILE_NAME as EXAMPLES_FILE
+
+STORE = "store"  # the on-disk store of a linked release, a folder of out
 
 
 @dataclass(frozen=True)
@@ -40,15 +45,37 @@ def steps(*, link: bool) -> int:
     return 6 if link else 4
 
 
+def foreign_entries(out: Path) -> list[str]:
+    """The names at the top of ``out`` that no build writes: no rule of ``files`` in
+    ``data/release.yaml`` matches them (their first path component), and they are not the
+    store. Replacing ``out`` would delete them."""
+    if not out.is_dir():
+        return []
+    rules = load_release().files
+    ours = {STORE, *(rule.match.split("/", 1)[0] for rule in rules)}
+    return sorted(p.name for p in out.iterdir() if not any(fnmatch.fnmatchcase(p.name, m) for m in ours))
+
+
 def build_release(
-    out: Path, *, link: bool = True, progress: Callable[[str], None] = lambda message: None
+    out: Path,
+    *,
+    link: bool = True,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda message: None,
 ) -> Release:
     """Build the graph, validate it and, if it conforms, write the release into ``out``.
 
     With ``link``, the HPO annotations are converted into ``out/store`` with the graph and
     the agreement and look-alike reports are written too. ``progress`` gets one message per
-    step (:func:`steps` of them).
+    step (:func:`steps` of them). ``out`` is replaced whole, so a file there that no build
+    writes (:func:`foreign_entries`) stops the build before anything is done, unless ``force``.
     """
+    foreign = foreign_entries(out)
+    if foreign and not force:
+        raise OmsError(
+            f"{out} holds {', '.join(foreign)}, which the build does not write and would delete "
+            "with the rest of the old release; move them elsewhere, or build with --force"
+        )
     progress("reading ontology and curated data")
     built = build_graph()
     progress(f"validating {len(built.graph)} triples against the SHACL shapes")
@@ -64,11 +91,11 @@ def build_release(
                 "and validating them"
             )
             memory = core_store(built)  # the checks run three times faster in memory
-            build_store(folder / "store", built, copy=memory, graphs={EXAMPLES_GRAPH: examples})
+            build_store(folder / STORE, built, copy=memory, graphs={EXAMPLES_GRAPH: examples})
             refuse_unless_conforming(memory)
             del memory
             progress("comparing with Orphanet's annotation of OMS; ranking look-alike diseases")
-            reports = linked_report_files(open_store(folder / "store"))
+            reports = linked_report_files(open_store(folder / STORE))
         progress(f"writing exports into {out}/")
         extra = {**reports, ONTOLOGY_DOCS: ontology_html(), EXAMPLES_FILE: to_turtle(examples)}
         sizes = write_dist(built, folder, validation_text=report.text(), extra=extra)

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import mimetypes
+import socket
 import sys
 import tempfile
 import time
@@ -506,6 +508,7 @@ def serve(
     """Build (or read from ``store``) the graph and serve it until interrupted."""
     if host not in ("127.0.0.1", "::1", "localhost"):
         print(f"warning: listening on {host}, reachable from other machines", file=sys.stderr)
+    _check_port_free(host, port)
     with tempfile.TemporaryDirectory(prefix="omskg-serve-") as scratch:
         graph, source = _served_data(store, Path(scratch))
         site = Site(page_graph(graph, release=store.parent if store else None), sources=sources)
@@ -514,6 +517,20 @@ def serve(
         app = create_app(site, service)
         print(f"serving {len(graph)} triples at http://{host}:{port}/ (SPARQL: /sparql)", file=sys.stderr)
         uvicorn.run(app, host=host, port=port, log_level="warning", http=HeaderTimeoutProtocol)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Raise :class:`OmsError` when ``port`` on ``host`` cannot be listened on (another
+    server holds it), before the data is loaded: uvicorn would say so only after loading,
+    and end with its own exit code."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        reason = "in use (another server?)" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise OmsError(
+            f"cannot listen on {host}:{port}: {reason}; stop it or choose another with --port"
+        ) from None
 
 
 class HeaderTimeoutProtocol(H11Protocol):

@@ -1,0 +1,149 @@
+"""The command line's manners (docs/command-line.md): ``--version``; a Ctrl-C is one line and
+exit 130 wherever it lands; a misspelt question gets "did you mean"; an IRI that names nothing
+gets a warning; ``query --list`` says what each question needs; ``build`` refuses to delete
+files it does not write; ``serve`` on a busy port says so and exits 2."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from omskg.cli import main
+from omskg.query import list_queries
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"omskg {version('omskg')}\n"
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------------
+
+
+def _interrupt(arguments: list[str], tmp_path: Path, moment: float | str) -> tuple[int, list[str]]:
+    """Run ``omskg ARGUMENTS`` as the console script does, in a process group of its own, and
+    send SIGINT to the whole group (what a terminal's Ctrl-C does) after ``moment`` seconds, or
+    once the HPO worker has handed over a chunk (``"hpo"``); its exit code and standard error."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from omskg.console import main; sys.exit(main())", *arguments],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        if moment == "hpo":
+            deadline = time.monotonic() + 120
+            while not any(scratch.glob("omskg-linked-*/*.nq")):
+                assert process.poll() is None and time.monotonic() < deadline, "the HPO worker never started"
+                time.sleep(0.01)
+        else:
+            time.sleep(float(moment))
+        os.killpg(process.pid, signal.SIGINT)
+        _, error = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    return process.returncode, error.decode().splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", [0.3, 1.0, 3.0])
+def test_ctrl_c_while_loading_or_building_is_one_line_and_130(tmp_path: Path, moment: float) -> None:
+    code, said = _interrupt(["build", "--no-link", "--out", "dist"], tmp_path, moment)
+    said = [line for line in said if not line.startswith("[")]  # the step lines
+    assert code in (130, -signal.SIGINT), said  # -2: before Python set up its handler
+    assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in said), said
+    if code == 130:
+        assert len(said) == 1 and said[0].startswith("error: interrupted"), said
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_hpo_conversion_stops_the_worker_too(tmp_path: Path) -> None:
+    code, said = _interrupt(["link", "--store", "store"], tmp_path, "hpo")
+    assert code == 130
+    assert [line for line in said if not line.startswith("annotations:")] == ["error: interrupted"]
+    assert not (tmp_path / "store").exists()
+    assert list((tmp_path / "scratch").iterdir()) == []  # the worker's chunks are gone with it
+
+
+# --- questions --------------------------------------------------------------------------------
+
+
+def test_a_misspelt_question_gets_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "frist-choice-drug"]) == 2
+    assert capsys.readouterr().err == (
+        "error: no query named 'frist-choice-drug'; did you mean 05-first-choice-drug? "
+        "`omskg query --list` shows them\n"
+    )
+
+
+def test_an_iri_that_names_nothing_gets_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "first-choice-drug", "--param", "_condition_iri=omse:myoclonu"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "warning: omse:myoclonu names nothing in the graph; the answer will be empty\n"
+    assert "(0 rows)" in captured.out
+    assert main(["query", "first-choice-drug", "--param", "_condition_iri=omse:myoclonus"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_list_says_what_each_question_needs_and_that_is_enough(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "--list"]) == 0
+    lines = {line.split(":", 1)[0]: line for line in capsys.readouterr().out.splitlines()}
+    with_parameters = [q for q in list_queries() if q.parameters]
+    assert len(with_parameters) >= 5
+    for query in with_parameters:
+        needs = [f"--param={p}={query.example[p]}" for p in query.parameters]
+        assert f"(needs {' '.join(n.replace('=', ' ', 1) for n in needs)})" in lines[query.name]
+        assert main(["query", query.name, *needs, "--format", "csv"]) == 0, query.name
+    for query in (q for q in list_queries() if not q.parameters):
+        assert "needs --param" not in lines[query.name]
+    assert "default" not in "".join(lines.values())
+
+
+# --- build and serve --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_build_keeps_files_it_does_not_write_unless_forced(
+    core_release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "dist"
+    shutil.copytree(core_release, out)
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (out / "drafts").mkdir()
+    before = sorted(p.name for p in out.iterdir())
+    assert main(["build", "--no-link", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"error: {out} holds drafts, notes.txt, which the build does not write and would delete with "
+        "the rest of the old release; move them elsewhere, or build with --force\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert main(["build", "--no-link", "--out", str(out), "--force"]) == 0
+    assert not (out / "notes.txt").exists() and not (out / "drafts").exists()
+
+
+def test_serve_on_a_busy_port_says_so_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot listen on 127.0.0.1:{port}: in use (another server?); "
+        "stop it or choose another with --port\n"
+    )
