@@ -288,11 +288,46 @@ def test_home_page_lists_conditions_and_questions(client: httpx.Client) -> None:
     page = _Page(html)
     assert {"conditions", "query"} <= page.ids
     assert html.index('href="/entity/oms"') < html.index('href="/entity/epilepsy"')  # most described first
+    listed = html[html.index('<section id="conditions">') : html.index('<section id="query">')]
+    assert 'href="/entity/myoclonus"' in listed  # a finding with statements about it
+    counts = [int(n) for n in re.findall(r'<span class="count">(\d+) statements?</span>', listed)]
+    assert len(counts) >= 35 and min(counts) > 0  # what is said about each, as subject or object
     questions = [link for link in page.links if link.startswith("/?example=")]
     assert len(questions) == len(list_queries())
     chosen = client.get("/?example=05-first-choice-drug").text
     assert "&lt;https://w3id.org/omskg/entity/myoclonus&gt;" in chosen  # parameter written in
     assert "PREFIX oms: &lt;https://w3id.org/omskg/vocab/&gt;" in chosen
+
+
+@pytest.mark.parametrize("entity", ["oms", "clonazepam", "myoclonus"])
+def test_the_legend_gives_each_drawn_node_its_colour(client: httpx.Client, entity: str) -> None:
+    """Read back from the page: every node drawn has its kind's colour in the legend, the
+    legend names only kinds drawn, no two kinds share a colour, and what is not drawn is listed."""
+    html = client.get(f"/entity/{entity}.html").text
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    nodes = re.findall(
+        r'<circle cx="[^"]+" cy="[^"]+" r="8" fill="([^"]+)"><title>[^<]*\(([^;()]+); [^<]*</title>', svg
+    )
+    legend = dict(
+        (kind.strip(), colour)
+        for colour, kind in re.findall(
+            r'<span class="swatch" style="background:([^"]+)"></span>([^<]+)', html
+        )
+    )
+    assert nodes and legend
+    assert {kind: colour for colour, kind in nodes} == legend
+    assert len(set(legend.values())) == len(legend)
+    more = re.search(r"and (\d+) more, not drawn", svg)
+    listed = re.search(
+        r'<details class="undrawn"><summary>(\d+) more, not drawn</summary>\n<ul>(.*?)</ul>', html, re.S
+    )
+    if more is None:
+        assert listed is None and len(nodes) <= 40
+    else:
+        assert listed is not None and int(more.group(1)) == int(listed.group(1)) == listed.group(2).count(
+            "<li>"
+        )
+        assert len(nodes) == 40
 
 
 def test_search_by_label_and_synonym(client: httpx.Client) -> None:

@@ -2,19 +2,21 @@
 around it, as inline SVG (no script, no external asset).
 
 Neighbours sharing a relation sit side by side; each is coloured by its kind and links to
-its page. Large neighbourhoods are cut to :data:`MAX_NODES`, and the view says so.
+its page. Large neighbourhoods are cut to :data:`MAX_NODES`; the view says so, and lists the
+neighbours it leaves out. The legend is made from the nodes drawn, one colour per kind.
 
 >>> from omskg.web.pages import Link, Neighbour
->>> svg = neighbourhood_svg(Link("OMS"), [Neighbour(Link("ataxia", "/entity/ataxia", kind="finding"),
-...                                                  "has phenotype", True)])
->>> svg.startswith("<svg") and 'href="/entity/ataxia"' in svg
-True
+>>> view = graph_view(Link("OMS"), [Neighbour(Link("ataxia", "/entity/ataxia", kind="finding"),
+...                                           "has phenotype", True)])
+>>> view.svg.startswith("<svg") and 'href="/entity/ataxia"' in view.svg, view.legend
+(True, {'finding': '#4e79a7'})
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 from omskg.web.pages import Link, Neighbour
@@ -22,6 +24,9 @@ from omskg.web.pages import Link, Neighbour
 MAX_NODES = 40
 WIDTH, HEIGHT = 960, 640
 _RADIUS = 240
+# Tableau 20: twenty colours told apart, for the kinds of up to MAX_NODES neighbours (the
+# ontology has fewer kinds of entity than that); a kind past the twentieth is drawn grey and
+# named "other kinds" in the legend.
 _PALETTE = (
     "#4e79a7",
     "#f28e2b",
@@ -33,19 +38,54 @@ _PALETTE = (
     "#ff9da7",
     "#9c755f",
     "#bab0ac",
+    "#a0cbe8",
+    "#ffbe7d",
+    "#8cd17d",
+    "#ff9d9a",
+    "#86bcb6",
+    "#f1ce63",
+    "#d4a6c8",
+    "#fabfd2",
+    "#d7b5a6",
+    "#79706e",
 )
+_OVERFLOW = ("other kinds", "#dddddd")
 
 
-def kind_colours(neighbours: Sequence[Neighbour]) -> dict[str, str]:
-    """One colour per kind of neighbour, in order of first appearance by kind name."""
-    kinds = sorted({n.node.kind or "other" for n in neighbours})
-    return {kind: _PALETTE[i % len(_PALETTE)] for i, kind in enumerate(kinds)}
+@dataclass(frozen=True)
+class GraphView:
+    """The drawing, its legend (kind -> colour, for the kinds drawn) and the neighbours
+    left out of it."""
+
+    svg: str
+    legend: dict[str, str]
+    undrawn: tuple[Neighbour, ...]
 
 
-def neighbourhood_svg(centre: Link, neighbours: Sequence[Neighbour]) -> str:
-    """An SVG drawing of ``centre`` and up to :data:`MAX_NODES` of its ``neighbours``."""
-    shown = sorted(neighbours, key=lambda n: (n.relation, n.node.text.lower()))[:MAX_NODES]
-    colours = kind_colours(shown)
+def graph_view(centre: Link, neighbours: Sequence[Neighbour]) -> GraphView:
+    """``centre`` and up to :data:`MAX_NODES` of its ``neighbours`` (by relation, then name)."""
+    ordered = sorted(neighbours, key=lambda n: (n.relation, n.node.text.lower()))
+    shown, rest = ordered[:MAX_NODES], tuple(ordered[MAX_NODES:])
+    colours = _kind_colours(shown)
+    legend = dict(sorted({_legend_kind(colours, n): _colour(colours, n) for n in shown}.items()))
+    return GraphView(_svg(centre, shown, colours, len(rest)), legend, rest)
+
+
+def _kind_colours(shown: Sequence[Neighbour]) -> dict[str, str]:
+    kinds = sorted({n.node.kind or "other" for n in shown})
+    return dict(zip(kinds, _PALETTE, strict=False))
+
+
+def _colour(colours: dict[str, str], neighbour: Neighbour) -> str:
+    return colours.get(neighbour.node.kind or "other", _OVERFLOW[1])
+
+
+def _legend_kind(colours: dict[str, str], neighbour: Neighbour) -> str:
+    kind = neighbour.node.kind or "other"
+    return kind if kind in colours else _OVERFLOW[0]
+
+
+def _svg(centre: Link, shown: Sequence[Neighbour], colours: dict[str, str], left_out: int) -> str:
     middle = WIDTH / 2
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
@@ -59,10 +99,10 @@ def neighbourhood_svg(centre: Link, neighbours: Sequence[Neighbour]) -> str:
         f"{escape(_short(centre.text, 40))}</text>"
     )
     parts.extend(_node(n, x, y, colours) for n, (x, y) in placed)
-    if len(neighbours) > len(shown):
+    if left_out:
         parts.append(
-            f'<text x="10" y="{HEIGHT - 10}" class="more">and {len(neighbours) - len(shown)} more '
-            "(listed below)</text>"
+            f'<text x="10" y="{HEIGHT - 10}" class="more">and {left_out} more, not drawn '
+            "(listed below the drawing)</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -85,7 +125,7 @@ def _edge(neighbour: Neighbour, x: float, y: float) -> str:
 
 def _node(neighbour: Neighbour, x: float, y: float, colours: dict[str, str]) -> str:
     node = neighbour.node
-    colour = colours[node.kind or "other"]
+    colour = _colour(colours, neighbour)
     middle = WIDTH / 2
     anchor = "start" if x > middle + 1 else "end" if x < middle - 1 else "middle"
     dx = 12 if anchor == "start" else -12 if anchor == "end" else 0

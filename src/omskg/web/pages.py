@@ -447,8 +447,13 @@ class Site:
         return list(found.values())
 
     def condition_links(self) -> list[tuple[Link, int]]:
-        """Each condition with the number of statements about it, most described first."""
-        counted = [(self.link(c), len(self._about.get(c, []))) for c in self._conditions]
+        """Each condition, and each clinical finding that statements are about (myoclonus), with
+        the number of statements about it or naming it, most described first."""
+        findings = {n for n in self._about if (n, RDF.type, OMS.ClinicalFinding) in self.graph}
+        counted = [
+            (self.link(c), len({*self._about.get(c, []), *self._naming.get(c, [])}))
+            for c in self._conditions | findings
+        ]
         return sorted(counted, key=lambda pair: (-pair[1], pair[0].text.lower()))
 
     def describe(self, iri: str) -> Graph:

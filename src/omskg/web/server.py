@@ -71,7 +71,7 @@ from omskg.release.jsonld import to_jsonld
 from omskg.release.ontology_docs import ontology_html
 from omskg.release.rdf_writers import DESCRIPTION, to_ntriples, to_rdfxml, to_turtle
 from omskg.web.conneg import choose, parse_accept
-from omskg.web.graph_view import kind_colours, neighbourhood_svg
+from omskg.web.graph_view import graph_view
 from omskg.web.pages import BASE, Site
 from omskg.web.release_cache import CACHE_CONTROL, Cached, DocumentCache, etag_of, matches
 from omskg.web.sandbox import Answer, QueryService, QueryServiceError
@@ -218,8 +218,7 @@ class Web:
         centre = self.site.link(URIRef(iri))
         return self.templates.get_template("entity.html").render(
             page=page,
-            graph_svg=neighbourhood_svg(centre, page.neighbours),
-            colours=kind_colours(page.neighbours),
+            view=graph_view(centre, page.neighbours),
             documents_at_hand=self.site.documents_at_hand,
             path=iri[len(BASE) :],
         )
