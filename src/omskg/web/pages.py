@@ -23,14 +23,16 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from omskg.curation.evidence import normalise
+from omskg.linked.hpo import hpo_term_names
 from omskg.prefixes import IAO, OA, OBOINOWL, OMS, OMSE, load_prefix_map
 from omskg.release.schemaorg import conditions
 
@@ -221,17 +223,21 @@ class Site:
         if node in _KNOWN_LABELS:
             return _KNOWN_LABELS[node]
         if isinstance(node, URIRef):
-            return self.curie(str(node)) or str(node)
+            curie = self.curie(str(node))
+            name = hpo_term_names().get(curie or "") if (curie or "").startswith("HP:") else None
+            return _reader_case(name) if name else curie or str(node)
         return str(node)
 
     def link(self, node: Node) -> Link:
-        """How ``node`` is shown: IRIs link to their page here or out; literals are text."""
+        """How ``node`` is shown: IRIs link to their page here or out, a term of another
+        vocabulary by its name and code ("obligate (HP:0040280)"); literals are text."""
         if isinstance(node, URIRef):
             iri = str(node)
             here = local_path(iri)
-            return Link(
-                self.label(node), here or iri, self.curie(iri), here is None, self._kinds.get(node, "")
-            )
+            text, curie = self.label(node), self.curie(iri)
+            if here is None and curie and text != curie:
+                text = f"{text} ({curie})"
+            return Link(text, here or iri, curie, here is None, self._kinds.get(node, ""))
         if isinstance(node, Literal):
             return Link(_literal_text(node))
         return Link(self._blank_text(node))
@@ -492,6 +498,11 @@ def _text_pair(pair: tuple[Node, Node]) -> tuple[str, str]:
     return str(pair[0]), str(pair[1])
 
 
+def _reader_case(name: str) -> str:
+    """An HPO name as running text: "Adult onset" -> "adult onset" (not "HIV" -> "hIV")."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
 def _first(values: Iterable[Node]) -> str | None:
     ordered = sorted(str(v) for v in values)
     return ordered[0] if ordered else None
@@ -503,7 +514,47 @@ def _sorted_values(values: Iterable[Node]) -> list[Node]:
 
 
 def _literal_text(literal: Literal) -> str:
-    """The literal's text, with its datatype (``3603 (xsd:nonNegativeInteger)``) unless a string."""
+    """The literal as a reader says it: numbers, dates and years as written, a boolean as yes
+    or no, a duration in words (``P140D``: 20 weeks); any other datatype named after the
+    text (``… (xsd:anyURI)``).
+
+    >>> pairs = (("P140D", "duration"), ("PT3360H", "duration"), ("P1Y6M", "duration"),
+    ...          ("false", "boolean"), ("3603", "nonNegativeInteger"))
+    >>> [_literal_text(Literal(v, datatype=XSD[t])) for v, t in pairs]
+    ['20 weeks', '20 weeks', '1 year 6 months', 'no', '3603']
+    """
     if literal.language or literal.datatype in (None, _XSD_STRING):
         return str(literal)
+    kind = str(literal.datatype).removeprefix(str(XSD))
+    if kind == "boolean" and literal.value is not None:
+        return "yes" if literal.value else "no"
+    if kind == "duration" and literal.value is not None:
+        return _duration_words(literal.value)
+    if kind in _AS_WRITTEN:
+        return str(literal)
     return f"{literal} ({load_prefix_map().curie(str(literal.datatype))})"
+
+
+_AS_WRITTEN = {
+    "integer", "nonNegativeInteger", "positiveInteger", "decimal", "double", "float", "date", "dateTime",
+    "gYear", "gYearMonth",
+}  # fmt: skip
+
+
+def _duration_words(value: object) -> str:
+    """``timedelta(days=140)`` as "20 weeks"; an ``isodate.Duration`` in years and months too."""
+    years, months = int(getattr(value, "years", 0)), int(getattr(value, "months", 0))
+    delta = getattr(value, "tdelta", value)
+    seconds = int(delta.total_seconds()) if isinstance(delta, timedelta) else 0
+    days, rest = divmod(seconds, 86_400)
+    hours = rest // 3600
+    weeks = days // 7 if days and days % 7 == 0 else 0
+    parts = [
+        (years, "year"),
+        (months, "month"),
+        (weeks, "week"),
+        (0 if weeks else days, "day"),
+        (hours, "hour"),
+    ]
+    words = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
+    return " ".join(words) or "no time"
