@@ -147,3 +147,44 @@ def test_serve_on_a_busy_port_says_so_and_exits_2(capsys: pytest.CaptureFixture[
         f"error: cannot listen on 127.0.0.1:{port}: in use (another server?); "
         "stop it or choose another with --port\n"
     )
+
+
+# --- a second build ---------------------------------------------------------------------------
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
+
+
+@pytest.mark.slow
+def test_a_second_build_with_nothing_changed_keeps_the_release(
+    core_release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "dist"
+    shutil.copytree(core_release, out)
+    (tmp_path / ".dist.new-dead").mkdir()  # left by a build killed earlier
+    before = _files(out)
+    assert main(["build", "--no-link", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"{out} is up to date: nothing it was built from has changed, and its files are as written "
+        f"(recorded in {out}/.omskg-build.json); kept as it is\n"
+    )
+    listing = (core_release.parent / "listing.txt").read_text(encoding="utf-8")
+    assert captured.out == listing.replace(str(core_release), str(out))
+    assert _files(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"]
+
+
+@pytest.mark.slow
+def test_a_changed_file_of_the_release_is_built_again(
+    core_release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "dist"
+    shutil.copytree(core_release, out)
+    before = _files(out)
+    (out / "omskg.ttl").write_text("edited by hand\n", encoding="utf-8")
+    assert main(["build", "--no-link", "--out", str(out)]) == 0
+    assert "[1/4] reading ontology and curated data" in capsys.readouterr().err
+    assert _files(out) == before

@@ -46,6 +46,7 @@ from omskg.release.diff import diff_releases
 from omskg.release.diff import report as diff_report
 from omskg.release.pipeline import build_release, steps
 from omskg.release.sparql_examples import EXAMPLES_GRAPH, checked_sparql_examples
+from omskg.release.stamp import STAMP
 from omskg.release.stats import compute_stats
 from omskg.remote_store import HttpPolicy, count_triples, push_file, push_graph, run_remote_query, store_urls
 from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
@@ -73,6 +74,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(release.report.text())
         print(f"not written: {args.out} keeps its previous content", file=sys.stderr)
         return 1
+    if release.unchanged:
+        print(
+            f"{args.out} is up to date: nothing it was built from has changed, and its files are as "
+            f"written (recorded in {args.out}/{STAMP}); kept as it is",
+            file=sys.stderr,
+        )
     for line in _size_lines(release.sizes, out):
         print(line)
     return 0

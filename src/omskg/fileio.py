@@ -117,7 +117,7 @@ def replaced_folder(target: Path, *, marker: str) -> Iterator[Path]:
     """
     target = Path(os.path.realpath(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(target)
+    clean_leftovers(target)
     _check_replaceable(target, marker)
     fresh = new_folder(target.parent, _prefix(target, "new"))
     lock = os.open(fresh, os.O_RDONLY | os.O_DIRECTORY)
@@ -143,9 +143,10 @@ def _leftovers(target: Path, kind: str) -> list[Path]:
     return sorted(p for p in target.parent.iterdir() if p.name.startswith(prefix))
 
 
-def _clean_leftovers(target: Path) -> None:
+def clean_leftovers(target: Path) -> None:
     """Put back an old folder left aside by a crash (see :func:`replaced_folder`), then
     delete the folders of interrupted calls that no running call holds."""
+    target = Path(os.path.realpath(target))
     aside = _leftovers(target, "old")
     if aside and not target.exists():
         aside.pop().rename(target)

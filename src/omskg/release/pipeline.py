@@ -15,7 +15,7 @@ from pathlib import Path
 from omskg.curation.build import build_graph
 from omskg.curation.validate import Report, validate
 from omskg.errors import OmsError
-from omskg.fileio import replaced_folder
+from omskg.fileio import clean_leftovers, replaced_folder
 from omskg.linked.conformance import refuse_unless_conforming
 from omskg.linked.reports import linked_report_files
 from omskg.linked.store import build_store, core_store, open_store
@@ -24,6 +24,7 @@ from omskg.release.ontology_docs import ONTOLOGY_DOCS, ontology_html
 from omskg.release.rdf_writers import DESCRIPTION, to_turtle, write_dist
 from omskg.release.sparql_examples import EXAMPLES_GRAPH, checked_sparql_examples
 from omskg.release.sparql_examples import FILE_NAME as EXAMPLES_FILE
+from omskg.release.stamp import STAMP, input_digest, up_to_date, write_stamp
 
 STORE = "store"  # the on-disk store of a linked release, a folder of out
 
@@ -34,6 +35,7 @@ class Release:
 
     report: Report
     sizes: dict[Path, int] = field(default_factory=dict)
+    unchanged: bool = False  # nothing changed since ``out`` was built: it was kept as it is
 
     @property
     def written(self) -> bool:
@@ -52,7 +54,7 @@ def foreign_entries(out: Path) -> list[str]:
     if not out.is_dir():
         return []
     rules = load_release().files
-    ours = {STORE, *(rule.match.split("/", 1)[0] for rule in rules)}
+    ours = {STORE, STAMP, *(rule.match.split("/", 1)[0] for rule in rules)}
     return sorted(p.name for p in out.iterdir() if not any(fnmatch.fnmatchcase(p.name, m) for m in ours))
 
 
@@ -69,6 +71,8 @@ def build_release(
     the agreement and look-alike reports are written too. ``progress`` gets one message per
     step (:func:`steps` of them). ``out`` is replaced whole, so a file there that no build
     writes (:func:`foreign_entries`) stops the build before anything is done, unless ``force``.
+    When nothing changed since ``out`` was built (:mod:`omskg.release.stamp`), it is kept as
+    it is and the result says so (``unchanged``).
     """
     foreign = foreign_entries(out)
     if foreign and not force:
@@ -76,6 +80,11 @@ def build_release(
             f"{out} holds {', '.join(foreign)}, which the build does not write and would delete "
             "with the rest of the old release; move them elsewhere, or build with --force"
         )
+    inputs = input_digest(link=link)
+    kept = None if foreign else up_to_date(out, inputs, store=STORE if link else None)
+    if kept is not None:
+        clean_leftovers(out)  # what an interrupted build left beside it
+        return Release(Report(()), kept, unchanged=True)
     progress("reading ontology and curated data")
     built = build_graph()
     progress(f"validating {len(built.graph)} triples against the SHACL shapes")
@@ -99,5 +108,6 @@ def build_release(
         progress(f"writing exports into {out}/")
         extra = {**reports, ONTOLOGY_DOCS: ontology_html(), EXAMPLES_FILE: to_turtle(examples)}
         sizes = write_dist(built, folder, validation_text=report.text(), extra=extra)
+        write_stamp(folder, inputs, sizes)
     progress("done")
     return Release(report, {out / path.relative_to(folder): size for path, size in sizes.items()})
