@@ -820,4 +820,4 @@ def test_a_statement_shows_its_effects_and_restriction_with_their_own_hedges(cli
     html = unescape(client.get("/entity/therapeutic-apheresis.html").text)
     assert "population adults; quantifier generally" in html
     assert "speed of benefit rapid; quantifier often" in html
-    assert "benefit lasts at most P3M (xsd:duration); certainty possible" in html
+    assert "benefit lasts at most 3 months; certainty possible" in html
