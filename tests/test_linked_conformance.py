@@ -114,7 +114,7 @@ def test_cli_validates_both_graphs_of_a_store(
     size = len(Graph().parse(BASE)) + 9 + broken
     assert out[:4] == [
         f"core graph: the store holds this checkout's build, triple for triple ({len(built.graph)} triples)",
-        f"core graph: {len(built.graph)} triples checked by pySHACL (ontology/shapes/omskg-shapes.ttl)",
+        f"core graph: {len(built.graph)} triples checked against ontology/shapes/omskg-shapes.ttl",
         "conforms: 0 violation(s), 0 warning(s), 0 info",
         f"HPO graph: {size} triples checked on the store "
         "(ontology/shapes/linked-shapes.ttl compiled to SPARQL)",

