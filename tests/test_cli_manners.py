@@ -103,6 +103,7 @@ def test_an_iri_that_names_nothing_gets_a_warning(capsys: pytest.CaptureFixture[
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.slow  # builds the graph once per question (10 s)
 def test_the_list_says_what_each_question_needs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "--list"]) == 0
     lines = {line.split(":", 1)[0]: line for line in capsys.readouterr().out.splitlines()}
