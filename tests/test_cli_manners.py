@@ -19,6 +19,7 @@ import pytest
 
 from omskg.cli import main
 from omskg.query import list_queries
+from omskg.release.stamp import input_digest, up_to_date
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,13 +180,17 @@ def test_a_second_build_with_nothing_changed_keeps_the_release(
 
 
 @pytest.mark.slow
-def test_a_changed_file_of_the_release_is_built_again(
-    core_release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_what_makes_a_release_out_of_date(core_release: Path, tmp_path: Path) -> None:
+    """A changed or missing file, other inputs, or a missing store: each makes it build again."""
     out = tmp_path / "dist"
     shutil.copytree(core_release, out)
-    before = _files(out)
+    inputs = input_digest(link=False)
+    assert up_to_date(out, inputs, store=None) is not None
+    assert up_to_date(out, "0" * 64, store=None) is None
+    assert up_to_date(out, inputs, store="store") is None  # a linked build needs its store
     (out / "omskg.ttl").write_text("edited by hand\n", encoding="utf-8")
-    assert main(["build", "--no-link", "--out", str(out)]) == 0
-    assert "[1/4] reading ontology and curated data" in capsys.readouterr().err
-    assert _files(out) == before
+    assert up_to_date(out, inputs, store=None) is None
+    (out / "omskg.ttl").unlink()
+    assert up_to_date(out, inputs, store=None) is None
+    (out / ".omskg-build.json").write_text("{not json", encoding="utf-8")
+    assert up_to_date(out, inputs, store=None) is None
