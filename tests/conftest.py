@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import io
 import os
 import shutil
@@ -11,6 +12,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pyoxigraph
 import pytest
@@ -160,3 +162,13 @@ def core_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def linked_store(release: Release) -> pyoxigraph.Store:
     """The release's store (core graph and linked HPO dataset), opened read-only."""
     return pyoxigraph.Store.read_only(str(release.path / "store"))
+
+
+def load_bench(root: Path, name: str) -> ModuleType:
+    """The benchmark script ``bench/NAME.py`` as a module (its verdicts are tested; the
+    benchmark itself runs with ``make bench``/``make bench-validate``)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", root / "bench" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

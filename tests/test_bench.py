@@ -3,23 +3,20 @@ issue 4 (the benchmark itself runs with `make bench`, not in the test suite)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from conftest import load_bench
+
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
 
 
 @pytest.fixture(scope="module")
 def bench(root: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_engines", root / "bench" / "engines.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench(root, "engines")
 
 
 def _result(engine: str, load: float, seconds: float, rows: int = 3, peak_mb: float = 900) -> dict[str, Any]:

@@ -4,21 +4,18 @@ the memory and core targets, and agreement with pySHACL. The benchmark itself ru
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from conftest import load_bench
+
 
 @pytest.fixture(scope="module")
 def bench(root: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_validate", root / "bench" / "validate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench(root, "validate")
 
 
 def _m(seconds: float, peak_mb: float = 900, results: list[list[str]] | None = None) -> dict[str, Any]:

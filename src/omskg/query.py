@@ -100,16 +100,14 @@ def find_query(name_or_path: str, root: Path | None = None) -> NamedQuery:
     path = Path(name_or_path)
     if path.suffix == ".rq" and path.is_file():
         return read_query(path)
+    by_name: dict[str, NamedQuery] = {}
     for query in (q for folder in QUERY_FOLDERS for q in list_queries(root, folder=folder)):
-        if name_or_path in (query.name, query.name.split("-", 1)[-1]):
-            return query
-    names = {
-        key: q.name
-        for folder in QUERY_FOLDERS
-        for q in list_queries(root, folder=folder)
-        for key in (q.name, q.name.split("-", 1)[-1])
-    }
-    close = dict.fromkeys(names[m] for m in difflib.get_close_matches(name_or_path, list(names), n=3))
+        for key in (query.name, query.name.split("-", 1)[-1]):
+            by_name.setdefault(key, query)  # the first question of that name, as before
+    if name_or_path in by_name:
+        return by_name[name_or_path]
+    matches = difflib.get_close_matches(name_or_path, list(by_name), n=3)
+    close = dict.fromkeys(by_name[m].name for m in matches)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise OmsError(f"no query named {name_or_path!r}; {hint}`omskg query --list` shows them")
 
