@@ -50,8 +50,8 @@ query-prefixes: $(STAMP) ## rewrite the PREFIX lines of every queries/*/*.rq fro
 test: $(TESTED) ## set up with test extras and run the test suite (on two processes)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-test-fast: $(TESTED) ## the tests that need no HPO data, browser, server, worker process or whole build (about a minute)
-	$(BIN)/python -m pytest -n 2 -m "not slow"
+test-fast: $(TESTED) ## the tests that need no HPO data, browser, server, worker process, whole build or reference engine (within a minute)
+	$(BIN)/python -m pytest -n 2 -m "not slow and not reference"
 
 docs-check: $(TESTED) ## rerun the commands shown in README.md and docs/ and compare their output
 	$(BIN)/python -m pytest tests/test_docs.py

@@ -24,6 +24,9 @@ from omskg.release.hcls import load_hcls_shapes
 from omskg.release.rdf_writers import DESCRIPTION
 from omskg.release.sparql_examples import load_examples_shapes, sparql_examples
 
+# make test-fast leaves it out; tests/test_shapes.py checks each example with the engine alone
+pytestmark = pytest.mark.reference
+
 ROOT = project_root()
 EXAMPLES = Path(__file__).parent / "shapes"
 Key = tuple[str, str, str, str, str, str]  # shape, focus, path, severity, component, message

@@ -10,21 +10,32 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
 from rdflib import OWL, RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
-from sssom.constants import DEFAULT_VALIDATION_TYPES, SchemaValidationType
-from sssom.parsers import parse_sssom_table
-from sssom.validators import validate
 
 from omskg.curation.build import BuiltGraph
 from omskg.prefixes import OMS, load_prefix_map
 from omskg.release.sssom import FILE_NAME, MAPPING_SET_ID, sssom_files, sssom_table
 
 pytestmark = pytest.mark.usefixtures("offline")
+
+
+@pytest.fixture(scope="module")
+def sssom_py() -> SimpleNamespace:
+    """sssom-py, imported when a test first needs it: the import takes about 4 s (pandas, LinkML),
+    which every test worker would otherwise pay while collecting."""
+    from sssom.constants import DEFAULT_VALIDATION_TYPES, SchemaValidationType
+    from sssom.parsers import parse_sssom_table
+    from sssom.validators import validate
+
+    return SimpleNamespace(
+        parse=parse_sssom_table, validate=validate, types=DEFAULT_VALIDATION_TYPES, kind=SchemaValidationType
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +46,9 @@ def sssom_path(built: BuiltGraph, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 @pytest.fixture()
-def msdf(sssom_path: Path, caplog: pytest.LogCaptureFixture) -> Any:
+def msdf(sssom_path: Path, sssom_py: SimpleNamespace, caplog: pytest.LogCaptureFixture) -> Any:
     with caplog.at_level(logging.WARNING):
-        parsed = parse_sssom_table(sssom_path)
+        parsed = sssom_py.parse(sssom_path)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     return parsed
 
@@ -46,20 +57,22 @@ def _mapping_count(graph: Graph) -> int:
     return len(set(graph.subjects(RDF.type, OMS.Mapping)))
 
 
-def test_sssom_validators_report_nothing(msdf: Any) -> None:
-    assert SchemaValidationType.JsonSchema in DEFAULT_VALIDATION_TYPES
-    reports = validate(msdf, DEFAULT_VALIDATION_TYPES, fail_on_error=False)
-    assert set(reports) == set(DEFAULT_VALIDATION_TYPES)
+def test_sssom_validators_report_nothing(msdf: Any, sssom_py: SimpleNamespace) -> None:
+    assert sssom_py.kind.JsonSchema in sssom_py.types
+    reports = sssom_py.validate(msdf, sssom_py.types, fail_on_error=False)
+    assert set(reports) == set(sssom_py.types)
     assert {kind: report.results for kind, report in reports.items()} == {k: [] for k in reports}
 
 
-def test_sssom_validator_catches_a_missing_prefix(sssom_path: Path, tmp_path: Path) -> None:
+def test_sssom_validator_catches_a_missing_prefix(
+    sssom_path: Path, sssom_py: SimpleNamespace, tmp_path: Path
+) -> None:
     """The validation really runs: a row with an undeclared prefix is reported."""
     text = sssom_path.read_text(encoding="utf-8").replace("\tUBERON:0000916\t", "\tFMA:0000916\t", 1)
     broken = tmp_path / FILE_NAME
     broken.write_text(text, encoding="utf-8")
-    reports = validate(parse_sssom_table(broken), DEFAULT_VALIDATION_TYPES, fail_on_error=False)
-    messages = [r.message for r in reports[SchemaValidationType.PrefixMapCompleteness].results]
+    reports = sssom_py.validate(sssom_py.parse(broken), sssom_py.types, fail_on_error=False)
+    messages = [r.message for r in reports[sssom_py.kind.PrefixMapCompleteness].results]
     assert messages == ["Missing prefix: FMA"]
 
 
@@ -125,13 +138,15 @@ def test_missing_licence_is_refused(built: BuiltGraph) -> None:
         sssom_table(graph)
 
 
-def test_tab_in_a_label_does_not_break_the_table(built: BuiltGraph, tmp_path: Path) -> None:
+def test_tab_in_a_label_does_not_break_the_table(
+    built: BuiltGraph, sssom_py: SimpleNamespace, tmp_path: Path
+) -> None:
     graph = Graph()
     graph += built.graph
     mapping = next(graph.subjects(RDF.type, OMS.Mapping))
     graph.set((mapping, OMS.objectLabel, Literal("two\twords\nand a line")))
     path = tmp_path / FILE_NAME
     path.write_text(sssom_table(graph), encoding="utf-8")
-    parsed = parse_sssom_table(path)
+    parsed = sssom_py.parse(path)
     assert len(parsed.df) == _mapping_count(graph)
     assert "two words and a line" in set(parsed.df["object_label"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -34,18 +34,20 @@ class Located(dict[str, Any]):
     line: int = 0
 
 
-class _LineLoader(BoundedYamlLoader):
-    """The bounded loader (no aliases, no deep nesting) whose mappings are :class:`Located`."""
-
-
-def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> Located:
+def _construct_located(loader: BoundedYamlLoader, node: yaml.MappingNode) -> Located:
     mapping = Located({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.file = loader.source_name
     mapping.line = node.start_mark.line + 1
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_located)
+class _LineLoader(BoundedYamlLoader):
+    """The bounded loader (no aliases, no deep nesting) whose mappings are :class:`Located`."""
+
+    yaml_constructors: ClassVar[dict[Any, Any]] = {
+        **BoundedYamlLoader.yaml_constructors,
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG: _construct_located,
+    }
 
 
 def read_yaml_list(
