@@ -373,7 +373,7 @@ class BoundedYamlLoader(_SafeEventLoader):
         except yaml.MarkedYAMLError as exc:
             if exc.problem != "exceeded maximum nesting depth" or exc.problem_mark is None:
                 raise
-            raise self._too_deep(exc.problem_mark.line + 1, LIBYAML_DEPTH) from None
+            raise self._too_deep(exc.problem_mark.line + 1, libyaml=True) from None
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()  # the next event, not taken
@@ -388,17 +388,18 @@ class BoundedYamlLoader(_SafeEventLoader):
         self._depth += 1
         try:
             if self._depth > self.max_depth.value:
-                raise self._too_deep(line, LIBYAML_DEPTH + 1)
+                raise self._too_deep(line)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
-    def _too_deep(self, line: int | None, reader_depth: int) -> InputRefused:
-        """The refusal of a file nested deeper than our limit or, past it, than the reader's."""
-        if self.max_depth.value < reader_depth:
-            reason = f"the limit of {self.max_depth.value} levels; {self.max_depth.hint()}"
+    def _too_deep(self, line: int | None, *, libyaml: bool = False) -> InputRefused:
+        """The refusal of a file nested deeper than our limit or (``libyaml``, with our limit
+        raised past its own) than libyaml reads."""
+        if libyaml and self.max_depth.value >= LIBYAML_DEPTH:
+            reason = f"the {LIBYAML_DEPTH:,} levels libyaml reads; flatten the file"
         else:
-            reason = f"the {reader_depth:,} levels libyaml reads; flatten the file"
+            reason = f"the limit of {self.max_depth.value} levels; {self.max_depth.hint()}"
         return InputRefused(self.source_name, line, f"YAML collections nest deeper than {reason}")
 
 
