@@ -5,7 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTED := $(VENV)/.installed-test
 
-.PHONY: help run serve diagram query-prefixes test test-fast docs-check test-engines bench bench-serve bench-validate fuzz lint format clean
+# Compiled Python is kept under .venv, not beside the sources. Where the environment sets
+# PYTHONDONTWRITEBYTECODE (this machine does) nothing would be kept, and every process, each
+# test worker included, would compile every module again: a third of make test-fast's time.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
+
+.PHONY: help run serve diagram query-prefixes test test-fast screenshots docs-check test-engines bench bench-serve bench-validate fuzz lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +58,9 @@ test: $(TESTED) ## set up with test extras and run the test suite (on two proces
 
 test-fast: $(TESTED) ## the tests that need no HPO data, browser, server, worker process, whole build or reference engine (within a minute)
 	$(BIN)/python -m pytest -n 2 -m "not slow and not reference"
+
+screenshots: $(TESTED) ## take the pictures of the OMS, clonazepam and myoclonus pages in docs/images/ (browser test)
+	OMSKG_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/test_browser.py -k readers_order
 
 docs-check: $(TESTED) ## rerun the commands shown in README.md and docs/ and compare their output
 	$(BIN)/python -m pytest tests/test_docs.py

@@ -237,7 +237,7 @@ def test_entity_page_shows_what_the_graph_says(client: httpx.Client) -> None:
     html = response.text
     page = _Page(html)
     assert "<h1>opsoclonus-myoclonus syndrome</h1>" in html
-    assert {"synonyms", "mappings", "statements", "properties", "graph"} <= page.ids
+    assert {"synonyms", "mappings", "contents", "symptoms", "treatment", "properties", "graph"} <= page.ids
     assert "http://purl.obolibrary.org/obo/MONDO_0015247" in page.links  # exact match, linked out
     assert "st-eaac02fbe96cfc7b" in page.ids  # the clonazepam statement, with its evidence:
     block = html[html.index('id="st-eaac02fbe96cfc7b"') :]
@@ -253,7 +253,7 @@ def test_entity_page_shows_what_the_graph_says(client: httpx.Client) -> None:
 def test_page_names_the_statements_an_entity_appears_in(client: httpx.Client) -> None:
     html = client.get("/entity/clonazepam.html").text
     page = _Page(html)
-    assert "mentioned" in page.ids
+    assert "treats" in page.ids
     assert "st-eaac02fbe96cfc7b" in page.ids
     assert "/entity/oms" in page.links
     assert "http://purl.obolibrary.org/obo/CHEBI_3756" in page.links

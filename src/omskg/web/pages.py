@@ -35,6 +35,7 @@ from omskg.curation.evidence import normalise
 from omskg.linked.hpo import hpo_term_names
 from omskg.prefixes import IAO, OA, OBOINOWL, OMS, OMSE, load_prefix_map
 from omskg.release.schemaorg import conditions
+from omskg.web.sections import ITSELF, NAMED_BY, Placed, arrange
 
 BASE = "https://w3id.org/omskg/"
 _XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
@@ -125,6 +126,17 @@ class StatementView:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A part of an entity's page: its anchor, heading and statements; ``show_subject`` when
+    the statements are about other things (they name the entity)."""
+
+    id: str
+    title: str
+    statements: tuple[StatementView, ...]
+    show_subject: bool = False
+
+
+@dataclass(frozen=True)
 class PropertyValues:
     predicate: Link
     values: tuple[Link, ...]
@@ -150,8 +162,7 @@ class EntityPage:
     definition: str | None
     synonyms: tuple[tuple[str, str], ...]
     mappings: tuple[tuple[str, Link], ...]
-    statements: tuple[StatementView, ...]
-    mentioned_in: tuple[StatementView, ...]
+    sections: tuple[Section, ...]
     properties: tuple[PropertyValues, ...]
     incoming: tuple[PropertyValues, ...]
     neighbours: tuple[Neighbour, ...]
@@ -265,8 +276,6 @@ class Site:
             return None
         node = URIRef(iri)
         g = self.graph
-        statements = _by_relation(self.statement(s) for s in self._about.get(node, []))
-        own = (self.statement(node),) if (node, RDF.type, OMS.Statement) in g else ()
         return EntityPage(
             iri=iri,
             curie=self.curie(iri),
@@ -283,12 +292,46 @@ class Site:
                 for prop in MAPPINGS
                 for target in _sorted_values(g.objects(node, prop))
             ),
-            statements=own + statements,
-            mentioned_in=_by_relation(self.statement(s) for s in self._naming.get(node, [])),
+            sections=self._sections(node),
             properties=self._outgoing(node),
             incoming=self._incoming(node),
             neighbours=self._neighbours(node),
             is_condition=node in self._conditions,
+        )
+
+    def _sections(self, node: URIRef) -> tuple[Section, ...]:
+        """The statements about ``node`` and those naming it, in the sections of
+        :mod:`omskg.web.sections`; a statement's own page shows it first."""
+        g = self.graph
+        placed = [
+            (statement, self._placed(statement, names_entity=False))
+            for statement in self._about.get(node, [])
+        ] + [
+            (
+                statement,
+                self._placed(statement, names_entity=True, as_object=g.value(statement, RDF.object) == node),
+            )
+            for statement in self._naming.get(node, [])
+        ]
+        arranged = [
+            Section(kind.id, kind.title, tuple(self.statement(s) for s in statements), kind in NAMED_BY)
+            for kind, statements in arrange(placed, g.objects(node, RDF.type))  # type: ignore[arg-type]
+        ]
+        if (node, RDF.type, OMS.Statement) in g:
+            arranged.insert(0, Section(ITSELF.id, ITSELF.title, (self.statement(node),), True))
+        return tuple(arranged)
+
+    def _placed(self, statement: URIRef, *, names_entity: bool, as_object: bool = True) -> Placed:
+        """Where ``statement`` goes on a page; ``as_object`` False when it names the page's
+        entity in a qualifier only (the relation then is not the entity's)."""
+        g = self.graph
+        line = g.value(statement, OMS.treatmentLine)
+        parts = (g.value(statement, RDF.subject), g.value(statement, RDF.object))
+        return Placed(
+            relation=g.value(statement, RDF.predicate) if as_object else None,  # type: ignore[arg-type]
+            names_entity=names_entity,
+            line=line if isinstance(line, URIRef) else None,
+            key=(*(self.label(p).lower() for p in parts if p is not None), str(statement)),
         )
 
     @cached_property
@@ -482,16 +525,6 @@ def _add_blank_closure(graph: Graph, node: Node, into: Graph) -> None:
             if triple not in into:
                 into.add(triple)
                 _add_blank_closure(graph, triple[2], into)
-
-
-def _by_relation(statements: Iterable[StatementView]) -> tuple[StatementView, ...]:
-    """Statements grouped by relation, then by subject and object, as a reader scans them."""
-    return tuple(
-        sorted(
-            statements,
-            key=lambda s: (s.predicate.text, s.subject.text.lower(), s.object.text.lower(), s.anchor),
-        )
-    )
 
 
 def _text_pair(pair: tuple[Node, Node]) -> tuple[str, str]:
