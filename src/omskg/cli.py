@@ -225,10 +225,13 @@ def cmd_verify_evidence(args: argparse.Namespace) -> int:
     if not directory.is_dir():
         raise OmsError(f"{directory}: not a folder of source documents")
     check = verify_evidence(build_graph(), directory)
-    for problem in check.problems:
-        print(problem)
+    for line in (*check.copies, *check.moved, *check.problems):
+        print(line)
     verdict = "all hold" if check.ok else f"{len(check.problems)} problem(s)"
-    print(f"checked {check.documents} document(s) and {check.evidence} piece(s) of evidence: {verdict}")
+    found = f", {len(check.moved)} found by their quote at other offsets" if check.moved else ""
+    print(
+        f"checked {check.documents} document(s) and {check.evidence} piece(s) of evidence{found}: {verdict}"
+    )
     return 0 if check.ok else 1
 
 

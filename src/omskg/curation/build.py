@@ -22,6 +22,7 @@ from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
+from omskg.curation.anchoring import Quote
 from omskg.curation.ontology import Vocabulary, load_ontology
 from omskg.curation.records import DEFINITION, Clause, CuratedData, Evidence, Located, Statement, load_curated
 from omskg.errors import DataError, Problem
@@ -274,12 +275,21 @@ class _Builder:
         self.text(mapping_node, OMS.mappingSource, mapping.get("source"))
 
     def add_source(self, node: URIRef, record: Located) -> None:
+        missing = [key for key in SOURCE_METADATA if not str(record.get(key) or "").strip()]
+        if missing:
+            self.problem(
+                record,
+                record.get("id"),
+                f"a source document needs {', '.join(f'`{key}`' for key in missing)}, so that a reader "
+                "can find the same text (write what the text does not state as not stated)",
+            )
         self.add(node, RDF.type, OMS.SourceDocument)
         self.text(node, RDFS.label, record.get("title"))
         self.text(node, DCTERMS.title, record.get("title"))
         self.text(node, DCTERMS.creator, record.get("creator"))
         self.text(node, DCTERMS.publisher, record.get("publisher"))
         self.text(node, DCTERMS.description, record.get("description"))
+        self.text(node, DCTERMS.bibliographicCitation, _source_citation(record))
         self.add(node, OMS.sha256, Literal(str(record.get("sha256", ""))))
         self.add(node, OMS.fileName, Literal(str(record.get("file", ""))))
         count = record.get("characters")
@@ -470,6 +480,10 @@ class _Builder:
             return None
         if item.code is not None and self.curie(st, item.code) is None:
             return None
+        problem = item.quote.problem() if item.quote is not None else None
+        if problem:
+            self.problem(st, f"{item.source} {item.start}-{item.end}", problem)
+            return None
         return item
 
     def add_evidence(self, statement: URIRef, digest: str, item: Evidence) -> None:
@@ -484,6 +498,28 @@ class _Builder:
         self.add(selector, RDF.type, OA.TextPositionSelector)
         self.add(selector, OA.start, Literal(item.start, datatype=XSD.nonNegativeInteger))
         self.add(selector, OA.end, Literal(item.end, datatype=XSD.nonNegativeInteger))
+        if item.quote is not None:
+            self.add_quote(node, OMSEV[f"{local}.quote"], item.quote)
+
+    def add_quote(self, evidence: URIRef, node: URIRef, quote: Quote) -> None:
+        """The quote as a W3C ``RangeSelector`` from a ``TextQuoteSelector`` on the passage's
+        first words (with the words before them) to one on its last words (with the words
+        after them): the second way to find the passage, in a copy whose offsets differ."""
+        start, end = URIRef(f"{node}-start"), URIRef(f"{node}-end")
+        self.add(evidence, OA.hasSelector, node)
+        self.add(node, RDF.type, OA.RangeSelector)
+        self.add(node, OA.hasStartSelector, start)
+        self.add(node, OA.hasEndSelector, end)
+        for part, prefix, exact, suffix in (
+            (start, quote.before, quote.first, ""),
+            (end, "", quote.last, quote.after),
+        ):
+            self.add(part, RDF.type, OA.TextQuoteSelector)
+            self.add(part, OA.exact, Literal(exact))
+            if prefix:
+                self.add(part, OA.prefix, Literal(prefix))
+            if suffix:
+                self.add(part, OA.suffix, Literal(suffix))
 
 
 def _digest(parts: list[Any]) -> str:
@@ -495,6 +531,18 @@ def _digest(parts: list[Any]) -> str:
 def _qualifier_key(qualifiers: list[tuple[URIRef, Node]]) -> str:
     """The qualifiers as one sorted string, for content hashes."""
     return " ".join(sorted(f"{p.n3()} {v.n3()}" for p, v in qualifiers))
+
+
+#: What each source record must say of its document: enough for a reader to find the same text.
+SOURCE_METADATA = ("title", "creator", "publisher", "published")
+
+
+def _source_citation(record: Located) -> str:
+    """How a reader finds the document: author, title, publisher, where and when it appeared
+    (as far as the text says), and the length and digest of the exact text cited."""
+    parts = [record.get("creator"), record.get("title"), record.get("publisher"), record.get("published")]
+    found = ". ".join(str(p).strip().rstrip(".") for p in parts if p)
+    return f"{found}. {record.get('characters')} characters, SHA-256 {record.get('sha256')}."
 
 
 def _citation_label(authors: list[str], record: Located) -> str:

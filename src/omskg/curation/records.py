@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import yaml
 
+from omskg.curation.anchoring import QUOTE_PARTS, Quote
 from omskg.errors import DataError, Problem
 from omskg.input_limits import (
     NESTING_ENV,
@@ -84,11 +85,15 @@ def read_yaml_list(
 
 @dataclass(frozen=True)
 class Evidence:
+    """A span of a source document (code points, end exclusive) with its evidence code and the
+    quote that finds it again in another copy (:mod:`omskg.curation.anchoring`)."""
+
     source: str
     start: int
     end: int
     code: str | None
     line: int
+    quote: Quote | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ FIELDS = {
         "title",
         "creator",
         "publisher",
+        "published",
         "description",
         "evidence_code",
     },
@@ -175,7 +181,7 @@ FIELDS = {
     },
     "organisation": {"id", "label", "definition", "unmapped", "note", "address", "telephone", "fax", "url"},
     "statement": {"subject", "predicate", "object", "value", "qualifiers", *CLAUSE_KINDS, "evidence", "note"},
-    "evidence": {"source", "start", "end", "code"},
+    "evidence": {"source", "start", "end", "code", *QUOTE_PARTS},
 }
 
 _RECORD_FILES = {
@@ -273,6 +279,7 @@ def _statement(record: Located, problems: list[Problem]) -> Statement | None:
                     item["end"],
                     item.get("code"),
                     getattr(item, "line", record.line),
+                    _quote(item),
                 )
             )
         except (KeyError, TypeError):
@@ -291,6 +298,14 @@ def _statement(record: Located, problems: list[Problem]) -> Statement | None:
         file=record.file,
         line=record.line,
     )
+
+
+def _quote(item: dict[str, Any]) -> Quote | None:
+    """The evidence's quote, or None when it gives none of its parts (the build reports a
+    partial one)."""
+    if not any(part in item for part in QUOTE_PARTS):
+        return None
+    return Quote(*(str(item.get(part) or "") for part in QUOTE_PARTS))
 
 
 def _qualifiers(

@@ -19,6 +19,7 @@ from itertools import zip_longest
 from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from omskg.curation.evidence import offsets
 from omskg.curation.ontology import curated_entities
 from omskg.prefixes import OA, OMS, OMSG, load_prefix_map
 
@@ -106,10 +107,9 @@ def _part(graph: Graph, node: Node) -> Literal:
 
 def _evidence(graph: Graph, evidence: Node) -> tuple[str, int, int]:
     source = graph.value(evidence, OA.hasSource)
-    selector = graph.value(evidence, OA.hasSelector)
-    start, end = graph.value(selector, OA.start), graph.value(selector, OA.end)
+    start, end = offsets(graph, evidence) or (-1, -1)
     local = load_prefix_map().curie(str(source))
-    return local.split(":", 1)[-1], int(str(start)), int(str(end))
+    return local.split(":", 1)[-1], start, end
 
 
 def diff_releases(old: Graph, new: Graph) -> ReleaseDiff:

@@ -223,14 +223,16 @@ class _Describer:
             self.add(iri, FOAF.name, Literal(name))
 
     def sources(self) -> None:
-        """The source documents: title and SHA-256 (from the graph) as an SPDX checksum."""
+        """The source documents: title, author, publisher and the citation that finds them, and
+        the SHA-256 (from the graph) as an SPDX checksum."""
         for doc in self.source_docs:
             digest = self.graph.value(doc, OMS.sha256)
             if digest is None:
                 raise OmsError(f"source document <{doc}> has no oms:sha256 in the graph")
             local = (self.prefixes.curie(str(doc))).split(":", 1)[-1]
             self.add(doc, RDF.type, DCTYPES.Text)
-            self.add(doc, DCTERMS.title, *self.graph.objects(doc, DCTERMS.title))
+            for prop in (DCTERMS.title, DCTERMS.creator, DCTERMS.publisher, DCTERMS.bibliographicCitation):
+                self.add(doc, prop, *self.graph.objects(doc, prop))
             self.checksum(doc, self.release.iri("source", local, "checksum"), str(digest))
 
     def checksum(self, subject: URIRef, node: URIRef, hex_digest: str) -> None:

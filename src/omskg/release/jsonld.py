@@ -20,10 +20,11 @@ from pyld import jsonld
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from omskg.curation.evidence import selector_triples
 from omskg.curation.ontology import curated_entities
 from omskg.errors import OmsError
 from omskg.paths import project_root
-from omskg.prefixes import OA, OMS, load_prefix_map
+from omskg.prefixes import OMS, load_prefix_map
 
 JsonObject = dict[str, Any]
 # JSON-LD 1.1 uses a term as a prefix only if its IRI ends in one of these (or "@prefix": true).
@@ -154,8 +155,8 @@ def condition_subgraph(graph: Graph, condition: URIRef) -> Graph:
                 named.add(triple[2])
         for evidence in graph.objects(statement, OMS.hasEvidence):
             sub += graph.triples((evidence, None, None))
-            for selector in graph.objects(evidence, OA.hasSelector):
-                sub += graph.triples((selector, None, None))
+            for triple in selector_triples(graph, evidence):
+                sub.add(triple)
     for node in named - {condition}:
         for prop in (RDFS.label, RDF.type):
             sub += graph.triples((node, prop, None))

@@ -19,6 +19,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
 from omskg.curation.build import MAPPING_PREDICATES, BuiltGraph
+from omskg.curation.evidence import selector_triples
 from omskg.curation.ontology import curated_entities
 from omskg.errors import OmsError
 from omskg.fileio import write_files_atomically
@@ -90,9 +91,11 @@ def by_document(graph: Graph) -> Dataset:
         if not isinstance(document, URIRef):
             raise OmsError(f"evidence {evidence} names no source document")
         named = dataset.graph(evidence_graph_name(document))
-        triples = [(statement, OMS.hasEvidence, evidence), *graph.triples((evidence, None, None))]
-        for selector in graph.objects(evidence, OA.hasSelector):
-            triples += graph.triples((selector, None, None))
+        triples = [
+            (statement, OMS.hasEvidence, evidence),
+            *graph.triples((evidence, None, None)),
+            *selector_triples(graph, evidence),
+        ]
         for triple in triples:
             named.add(triple)
             placed.add(triple)

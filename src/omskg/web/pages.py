@@ -31,7 +31,7 @@ from rdflib import RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from omskg.curation.evidence import normalise
+from omskg.curation.evidence import normalise, offsets
 from omskg.linked.hpo import hpo_term_names
 from omskg.prefixes import IAO, OA, OBOINOWL, OMS, OMSE, load_prefix_map
 from omskg.release.schemaorg import conditions
@@ -167,6 +167,7 @@ class EntityPage:
     incoming: tuple[PropertyValues, ...]
     neighbours: tuple[Neighbour, ...]
     is_condition: bool = False
+    citation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,7 @@ class Site:
             incoming=self._incoming(node),
             neighbours=self._neighbours(node),
             is_condition=node in self._conditions,
+            citation=_first(g.objects(node, DCTERMS.bibliographicCitation)),
         )
 
     def _sections(self, node: URIRef) -> tuple[Section, ...]:
@@ -379,9 +381,7 @@ class Site:
         """Document, span, evidence code and (when the document is at hand) the passage."""
         g = self.graph
         document = g.value(node, OA.hasSource)
-        selector = g.value(node, OA.hasSelector)
-        start = int(str(g.value(selector, OA.start)))
-        end = int(str(g.value(selector, OA.end)))
+        start, end = offsets(g, node) or (0, 0)
         code = g.value(node, OMS.evidenceCode)
         text = self._texts.get(document) if document is not None else None
         return Evidence(
