@@ -11,7 +11,7 @@ TESTED := $(VENV)/.installed-test
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 
-.PHONY: help run serve diagram query-prefixes test test-fast screenshots docs-check test-engines bench bench-serve bench-validate fuzz lint format clean
+.PHONY: help run serve diagram query-prefixes test test-fast screenshots docs-check test-engines bench bench-serve bench-validate bench-annotate fuzz lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -80,6 +80,9 @@ bench: $(BENCHED) ## compare the embedded stores on the core graph plus the link
 
 bench-validate: $(TESTED) ## time the linked shapes' engine on slices of the HPO graph, against its load and pySHACL
 	$(BIN)/python bench/validate.py
+
+bench-annotate: $(BENCHED) ## recall and precision of omskg annotate against our curation and FastHPOCR (OMSKG_SOURCES=DIR)
+	$(BIN)/python bench/annotate.py $(if $(OMSKG_SOURCES),--sources $(OMSKG_SOURCES))
 
 bench-serve: $(TESTED) ## time the web server's routes and the pages' rendering in Chromium
 	$(BIN)/python bench/serve.py

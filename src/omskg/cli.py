@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -13,13 +14,16 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pyoxigraph as ox
+import yaml
 from rdflib import Graph
 
 from omskg.console import INTERRUPTED
+from omskg.curation.annotate import annotate, as_tsv, drafts, project_index, rows
 from omskg.curation.build import build_graph
 from omskg.curation.evidence import verify_evidence
 from omskg.curation.records import load_curated
 from omskg.curation.review import REVIEW_FILE, format_review, pending_rows, read_review
+from omskg.curation.sources import SOURCES_FILE, NewSource, add_source, document_text, locate
 from omskg.curation.validate import validate
 from omskg.errors import DataError, OmsError
 from omskg.fileio import write_files_atomically
@@ -235,6 +239,74 @@ def cmd_verify_evidence(args: argparse.Namespace) -> int:
     return 0 if check.ok else 1
 
 
+def _sources_folder(args: argparse.Namespace) -> Path:
+    folder = args.sources or os.environ.get("OMSKG_SOURCES")
+    if not folder:
+        raise OmsError("name the folder of the source documents with --sources DIR (or OMSKG_SOURCES)")
+    if not Path(folder).is_dir():
+        raise OmsError(f"{folder}: not a folder of source documents")
+    return Path(folder)
+
+
+def cmd_sources_add(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise OmsError(f"{path}: no such file")
+    new = NewSource(
+        path=path,
+        id=args.id or re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-"),
+        title=args.title,
+        creator=args.creator,
+        publisher=args.publisher,
+        published=args.published,
+        description=args.description or "",
+        evidence_code=args.evidence_code,
+    )
+    record = add_source(project_root(), new)
+    size = f"{record['characters']} characters, SHA-256 {record['sha256']}"
+    print(f"registered {record['id']} in {SOURCES_FILE}: {size}")
+    print(f"keep {path.name} in your folder of documents; cite it as `source: {record['id']}`")
+    return 0
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    text = document_text(project_root(), args.source, _sources_folder(args))
+    matches = locate(text, args.phrase)
+    if not matches:
+        print(
+            f"{args.source}: the phrase is not in the document (not even ignoring case and spacing)",
+            file=sys.stderr,
+        )
+        return 1
+    for match in matches:
+        print(f"{match.how}\t{match.start}\t{match.end}")
+        print("    - " + match.evidence(args.source).replace("\n", "\n       "))
+    return 0
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    text = document_text(project_root(), args.source, _sources_folder(args))
+    graph = build_graph().graph
+    findings = annotate(text, project_index(graph))
+    if args.draft:
+        if not args.subject:
+            raise OmsError("--draft needs --subject ID, the record the drafted statements are about")
+        made = drafts(findings, graph, subject=args.subject, source=args.source, text=text)
+        out = Path(args.draft)
+        files = {out: made.statements}
+        if made.entities:
+            files[out.with_suffix(".entities.yaml")] = made.entities
+        write_files_atomically(files)
+        for path, body in files.items():
+            count = body.count("\n  draft: true\n")
+            print(f"{count} draft record(s) written to {path}", file=sys.stderr)
+    if args.format == "yaml":
+        sys.stdout.write(yaml.safe_dump(rows(findings), sort_keys=False, allow_unicode=True))
+    else:
+        sys.stdout.write(as_tsv(findings))
+    return 0
+
+
 def _release_graph(location: str) -> Graph:
     """A release's graph: an RDF file, or a folder holding ``omskg.nt`` (a ``dist/``)."""
     path = Path(location)
@@ -388,6 +460,39 @@ def parser() -> argparse.ArgumentParser:
     lookalikes.add_argument("--format", choices=FORMATS, default="table")
     lookalikes.add_argument("--store", metavar="DIR", help="use the store made by `omskg link`")
     lookalikes.set_defaults(func=cmd_lookalikes)
+    sources = sub.add_parser("sources", help="the source documents: register a new one").add_subparsers(
+        dest="sources_command", required=True, metavar="{add}"
+    )
+    added = sources.add_parser(
+        "add", help="register a document in data/sources.yaml (its digest, length, origin)"
+    )
+    added.add_argument("file", help="the document, UTF-8 plain text")
+    added.add_argument("--id", help="its record id (default: from the file name)")
+    added.add_argument("--title", required=True)
+    added.add_argument("--creator", required=True, help="author or issuing body")
+    added.add_argument("--publisher", required=True)
+    added.add_argument(
+        "--published", required=True, help='where and when, as the text says ("not stated" otherwise)'
+    )
+    added.add_argument("--description", help="what the document is, in your own words")
+    added.add_argument("--evidence-code", default="ECO:0000304", help="default ECO code of its evidence")
+    added.set_defaults(func=cmd_sources_add)
+    located = sub.add_parser(
+        "locate", help="print the offsets (and the quote) of a phrase in a registered document"
+    )
+    located.add_argument("source", help="the document's record id (gale-oms)")
+    located.add_argument("phrase")
+    located.add_argument("--sources", metavar="DIR", help="folder of the documents (or OMSKG_SOURCES)")
+    located.set_defaults(func=cmd_locate)
+    annotated = sub.add_parser(
+        "annotate", help="find HPO terms and the project's entities in a registered document"
+    )
+    annotated.add_argument("source", help="the document's record id")
+    annotated.add_argument("--sources", metavar="DIR", help="folder of the documents (or OMSKG_SOURCES)")
+    annotated.add_argument("--format", choices=("tsv", "yaml"), default="tsv")
+    annotated.add_argument("--draft", metavar="OUT.yaml", help="also write draft statement records here")
+    annotated.add_argument("--subject", metavar="ID", help="the record the drafts are about (with --draft)")
+    annotated.set_defaults(func=cmd_annotate)
     verify = sub.add_parser("verify-evidence", help="check digests and offsets against the sources")
     verify.add_argument("directory", help="folder holding the source documents")
     verify.set_defaults(func=cmd_verify_evidence)

@@ -162,6 +162,7 @@ FIELDS = {
         "mappings",
         "unmapped",
         "note",
+        "draft",
     },
     "mapping": {"id", "predicate", "label", "source"},
     "reference": {
@@ -180,7 +181,17 @@ FIELDS = {
         "note",
     },
     "organisation": {"id", "label", "definition", "unmapped", "note", "address", "telephone", "fax", "url"},
-    "statement": {"subject", "predicate", "object", "value", "qualifiers", *CLAUSE_KINDS, "evidence", "note"},
+    "statement": {
+        "subject",
+        "predicate",
+        "object",
+        "value",
+        "qualifiers",
+        *CLAUSE_KINDS,
+        "evidence",
+        "note",
+        "draft",
+    },
     "evidence": {"source", "start", "end", "code", *QUOTE_PARTS},
 }
 
@@ -234,8 +245,23 @@ def _unknown_fields(record: object, kind: str, problems: list[Problem], fallback
         problems.append(Problem(where.file, where.line, key, f"unknown {kind} field; use one of: {allowed}"))
 
 
+def _refuse_draft(record: Located, problems: list[Problem]) -> None:
+    """A record marked ``draft`` (by ``omskg annotate --draft``) is not taken until reviewed."""
+    if "draft" in record:
+        problems.append(
+            Problem(
+                record.file,
+                record.line,
+                str(record.get("id") or record.get("subject") or ""),
+                "a draft (from `omskg annotate --draft`): read it against its passage, mend it, "
+                "then remove `draft:` for the build to take it",
+            )
+        )
+
+
 def _add_record(curated: CuratedData, record: Located, kind: str, problems: list[Problem]) -> None:
     _unknown_fields(record, kind, problems, record)
+    _refuse_draft(record, problems)
     for mapping in record.get("mappings") or [] if kind == "entity" else []:
         _unknown_fields(mapping, "mapping", problems, record)
     ident = record.get("id")
@@ -254,6 +280,7 @@ def _add_record(curated: CuratedData, record: Located, kind: str, problems: list
 
 def _statement(record: Located, problems: list[Problem]) -> Statement | None:
     _unknown_fields(record, "statement", problems, record)
+    _refuse_draft(record, problems)
     for item in record.get("evidence") or []:
         _unknown_fields(item, "evidence", problems, record)
     where = (record.file, record.line)
