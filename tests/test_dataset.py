@@ -289,3 +289,10 @@ def test_valid_hcls_example_conforms(path: Path) -> None:
 @pytest.mark.parametrize("path", _examples("invalid"), ids=lambda p: p.stem)
 def test_invalid_hcls_example_fails_as_expected(path: Path) -> None:
     assert_fails_as_expected(path, validate_description(_graph(path), shapes=SHAPES))
+
+
+def test_sources_are_named_with_author_publisher_and_citation(description: Graph) -> None:
+    """A reader of the description alone can find each document (docs/data-model.md)."""
+    for document in (OMSE["gale-oms"], OMSE["ninds-oms-myoclonus"]):
+        for prop in (DCTERMS.title, DCTERMS.creator, DCTERMS.publisher, DCTERMS.bibliographicCitation):
+            assert description.value(document, prop) is not None, (document, prop)
