@@ -18,8 +18,9 @@ import yaml
 from rdflib import Graph
 
 from omskg.console import INTERRUPTED
-from omskg.curation.annotate import annotate, as_tsv, drafts, project_index, rows
+from omskg.curation.annotate import annotate, as_tsv, project_index, rows
 from omskg.curation.build import build_graph
+from omskg.curation.drafts import drafts
 from omskg.curation.evidence import verify_evidence
 from omskg.curation.records import load_curated
 from omskg.curation.review import REVIEW_FILE, format_review, pending_rows, read_review
