@@ -59,7 +59,7 @@ def test_sources_add_registers_digest_length_and_origin(
 
 
 def test_sources_add_refuses_a_second_registration_and_bad_text(
-    desk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    desk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = (desk / "data" / "sources.yaml").read_bytes()
     assert main(REGISTER) == 2
@@ -69,6 +69,13 @@ def test_sources_add_refuses_a_second_registration_and_bad_text(
     (tmp_path / "documents" / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     assert main([*REGISTER[:2], "documents/latin1.txt", "--id", "latin", *REGISTER[5:]]) == 2
     assert "not UTF-8 text" in capsys.readouterr().err
+    big = tmp_path / "documents" / "big.txt"
+    big.write_text("word " * 100, encoding="utf-8")
+    monkeypatch.setenv("OMSKG_MAX_DOCUMENT_BYTES", "100")
+    assert main([*REGISTER[:2], "documents/big.txt", "--id", "big", *REGISTER[5:]]) == 2
+    err = capsys.readouterr().err
+    assert "documents/big.txt:1: the file holds more than 100 bytes, the limit for a document" in err
+    assert "OMSKG_MAX_DOCUMENT_BYTES" in err
     assert (desk / "data" / "sources.yaml").read_bytes() == before  # nothing written on refusal
 
 

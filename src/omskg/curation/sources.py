@@ -25,6 +25,7 @@ import yaml
 from omskg.curation.anchoring import Quote, quote_of
 from omskg.errors import OmsError
 from omskg.fileio import write_files_atomically
+from omskg.input_limits import DOCUMENT_BYTES_ENV, limit, read_limited
 
 SOURCES_FILE = Path("data") / "sources.yaml"
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -69,9 +70,15 @@ def registered(root: Path) -> list[dict[str, object]]:
 
 
 def read_text(path: Path) -> str:
-    """A document's text, refused with a reason when it is not UTF-8."""
+    """A document's text, refused with a reason when it is not UTF-8 or larger than
+    ``OMSKG_MAX_DOCUMENT_BYTES`` (20 MB unless set)."""
+    if path.suffix == ".gz":
+        raise OmsError(f"{path}: a document is plain UTF-8 text; decompress it first")
     try:
-        return path.read_bytes().decode("utf-8")
+        data = read_limited(
+            path, str(path), limit(None, DOCUMENT_BYTES_ENV, "OMSKG_MAX_DOCUMENT_BYTES"), "a document"
+        )
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise OmsError(
             f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8 plain text first"
@@ -86,9 +93,8 @@ def add_source(root: Path, new: NewSource) -> dict[str, object]:
     id, or the id is not a record id."""
     if not _ID.match(new.id):
         raise OmsError(f"{new.id!r}: an id is lower-case letters, digits and hyphens (e.g. gale-oms)")
-    data = new.path.read_bytes()
     text = read_text(new.path)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     for known in registered(root):
         if known.get("id") == new.id:
             raise OmsError(f"{SOURCES_FILE}: {new.id} is registered already; choose another --id")
