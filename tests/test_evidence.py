@@ -176,3 +176,12 @@ def test_a_quote_of_a_sentence_is_refused(project_copy: Path, capsys: pytest.Cap
     assert main(["build", "--out", str(project_copy / "dist"), "--no-link"]) == 2
     err = capsys.readouterr().err
     assert "gale-oms.yaml" in err and "`first` has 6 words" in err
+
+
+def test_a_missing_document_says_how_to_name_the_copy(built: BuiltGraph, tmp_path: Path) -> None:
+    check = verify_evidence(built, tmp_path)
+    assert check.documents == 0 and len(check.problems) == 2
+    assert check.problems[0] == (
+        f"{tmp_path / '000_6e40a66a197a718b.txt'}: no copy of omse:gale-oms (Opsoclonus Myoclonus) here; "
+        f"save your copy of it in {tmp_path} under the name 000_6e40a66a197a718b.txt"
+    )

@@ -85,8 +85,10 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
         name = str(graph.value(doc, OMS.fileName))
         path = sources_dir / name
         if not path.is_file():
+            title = graph.value(doc, DCTERMS.title)
             problems.append(
-                f"{path}: source document missing (needed for {load_prefix_map().curie(str(doc))})"
+                f"{path}: no copy of {load_prefix_map().curie(str(doc))} ({title}) here; save your copy "
+                f"of it in {sources_dir} under the name {name}"
             )
             continue
         data = path.read_bytes()
