@@ -166,7 +166,6 @@ class EntityPage:
     properties: tuple[PropertyValues, ...]
     incoming: tuple[PropertyValues, ...]
     neighbours: tuple[Neighbour, ...]
-    is_condition: bool = False
     citation: str | None = None
 
 
@@ -297,7 +296,6 @@ class Site:
             properties=self._outgoing(node),
             incoming=self._incoming(node),
             neighbours=self._neighbours(node),
-            is_condition=node in self._conditions,
             citation=_first(g.objects(node, DCTERMS.bibliographicCitation)),
         )
 
