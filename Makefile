@@ -81,7 +81,7 @@ bench: $(BENCHED) ## compare the embedded stores on the core graph plus the link
 bench-validate: $(TESTED) ## time the linked shapes' engine on slices of the HPO graph, against its load and pySHACL
 	$(BIN)/python bench/validate.py
 
-bench-annotate: $(BENCHED) ## recall and precision of omskg annotate against our curation and FastHPOCR (OMSKG_SOURCES=DIR)
+bench-annotate: $(BENCHED) ## recall and precision of omskg annotate against our curation and FastHPOCR (OMSKG_SOURCES=DIR: the documents)
 	$(BIN)/python bench/annotate.py $(if $(OMSKG_SOURCES),--sources $(OMSKG_SOURCES))
 
 bench-serve: $(TESTED) ## time the web server's routes and the pages' rendering in Chromium

@@ -195,9 +195,22 @@ def report(name: str, tool: str, result: Score, seconds: float) -> list[str]:
     return lines
 
 
+def _default_sources() -> str | None:
+    """$OMSKG_SOURCES, else ``shared/sources`` beside the checkout or a folder above it (where
+    the project's own workplace keeps the two documents), else None."""
+    if os.environ.get("OMSKG_SOURCES"):
+        return os.environ["OMSKG_SOURCES"]
+    found = [
+        p / "shared" / "sources"
+        for p in project_root().resolve().parents
+        if (p / "shared" / "sources").is_dir()
+    ]
+    return str(found[0]) if found else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", default=os.environ.get("OMSKG_SOURCES"), help="folder of the documents")
+    parser.add_argument("--sources", default=_default_sources(), help="folder of the documents")
     parser.add_argument("--no-peer", action="store_true", help="leave FastHPOCR out")
     args = parser.parse_args(argv)
     if not args.sources:
