@@ -286,12 +286,12 @@ def cmd_locate(args: argparse.Namespace) -> int:
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
+    if args.draft and not args.subject:
+        raise OmsError("--draft needs --subject ID, the record the drafted statements are about")
     text = document_text(project_root(), args.source, _sources_folder(args))
     graph = build_graph().graph
     findings = annotate(text, project_index(graph))
     if args.draft:
-        if not args.subject:
-            raise OmsError("--draft needs --subject ID, the record the drafted statements are about")
         made = drafts(findings, graph, subject=args.subject, source=args.source, text=text)
         out = Path(args.draft)
         files = {out: made.statements}
