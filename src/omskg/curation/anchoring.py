@@ -29,7 +29,8 @@ import re
 from dataclasses import dataclass
 
 #: The most words each of the four parts of a quote holds, and the most runs of letters and
-#: digits (``545-1903.`` is one word but two runs, as source_overlap.py counts them).
+#: digits (``545-1903.`` is one word but two runs, as source_overlap.py counts them); a part
+#: of one word may hold more runs (an address), as a word cannot be cut.
 QUOTE_WORDS = 4
 QUOTE_RUNS = 6
 _WORD = re.compile(r"\S+")

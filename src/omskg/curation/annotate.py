@@ -277,11 +277,8 @@ def annotate(text: str, index: NameIndex) -> list[Finding]:
 
 
 def _cues(stems: list[str], cues: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
-    return tuple(
-        " ".join(cue)
-        for cue in cues
-        if any(tuple(stems[i : i + len(cue)]) == cue for i in range(len(stems) - len(cue) + 1))
-    )
+    """The cues found anywhere in the words, written out ("about half")."""
+    return tuple(" ".join(cue) for cue in cues if any(_cue_here(stems, i, (cue,)) for i in range(len(stems))))
 
 
 def _negated(sentence: str, tokens: list[tuple[str, int, int]], at: int, last: int) -> bool:
@@ -364,13 +361,12 @@ def _below(root: str, stanzas: list[dict[str, list[str]]]) -> set[str]:
 _NOT_NAMED = (OMS.SourceDocument, OMS.Reference)
 
 
-def project_index(graph: Graph, *, hpo: bool = True) -> NameIndex:
-    """The three dictionaries: HPO (unless ``hpo`` is False), the project's entities, and the
-    external terms its mappings name."""
+def project_index(graph: Graph) -> NameIndex:
+    """The three dictionaries: HPO, the project's entities, and the external terms its
+    mappings name."""
     index = NameIndex()
-    if hpo:
-        for term, label, name in hpo_names():
-            index.add(term, label, "hpo", name)
+    for term, label, name in hpo_names():
+        index.add(term, label, "hpo", name)
     for entity, name in _entity_names(graph):
         index.add(load_prefix_map().curie(str(entity)), _label(graph, entity), "entity", name)
     for mapping in graph.subjects(RDF.type, OMS.Mapping):

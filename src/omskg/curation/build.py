@@ -63,7 +63,8 @@ REFERENCE_TYPES = {"article": BIBO.AcademicArticle, "chapter": BIBO.Chapter, "bo
 # lexical form (PT36H becomes P1DT12H, 007 becomes 7), and the data must say what was curated.
 # xsd:duration (XML Schema 1.1): ISO 8601 without weeks, so 20 weeks is P140D, not P20W.
 _DURATION = re.compile(r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
-_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+#: A curated record id (docs/data-model.md): lower-case letters and digits, single hyphens between.
+RECORD_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 # Hedges: inside a clause they qualify that clause alone (docs/data-model.md, "Hedges").
 HEDGES = {"quantifier", "certainty"}
 # Each kind of clause: the link from the statement, the clause's class, the qualifiers it may
@@ -197,7 +198,7 @@ class _Builder:
 
     def add_all(self) -> None:
         for ident, record in self.curated.records.items():
-            if not _ID.fullmatch(ident):
+            if not RECORD_ID.fullmatch(ident):
                 self.problem(record, ident, "ids are lower-case words joined by hyphens")
                 continue
             node = OMSE[ident]

@@ -80,6 +80,7 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
     graph = built.graph
     texts: dict[Node, str] = {}
     copies: list[str] = []
+    copied: set[Node] = set()
     problems: list[str] = []
     for doc in sorted(graph.subjects(RDF.type, OMS.SourceDocument), key=str):
         name = str(graph.value(doc, OMS.fileName))
@@ -94,6 +95,7 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         if digest != str(graph.value(doc, OMS.sha256)):
+            copied.add(doc)
             copies.append(
                 f"{path}: SHA-256 {digest} differs from the recorded digest; "
                 "finding each passage by its quote"
@@ -102,7 +104,6 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
             texts[doc] = data.decode("utf-8")
         except UnicodeDecodeError as error:
             problems.append(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})")
-    copied = {doc for doc in texts if _digest(texts[doc]) != str(graph.value(doc, OMS.sha256))}
     count = 0
     moved: list[str] = []
     for statement in sorted(graph.subjects(RDF.type, OMS.Statement), key=str):
@@ -119,10 +120,6 @@ def verify_evidence(built: BuiltGraph, sources_dir: Path) -> EvidenceCheck:
             elif found is not None and found.how == "quote":
                 moved.append(f"{where}: {_span(graph, evidence)} found at {found.start}-{found.end}")
     return EvidenceCheck(len(texts), count, tuple(problems), tuple(copies), tuple(moved))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def offsets(graph: Graph, evidence: Node) -> tuple[int, int] | None:

@@ -261,7 +261,8 @@ def _refuse_draft(record: Located, problems: list[Problem]) -> None:
 
 def _add_record(curated: CuratedData, record: Located, kind: str, problems: list[Problem]) -> None:
     _unknown_fields(record, kind, problems, record)
-    _refuse_draft(record, problems)
+    if "draft" in FIELDS[kind]:  # elsewhere `draft` is an unknown field, reported as such
+        _refuse_draft(record, problems)
     for mapping in record.get("mappings") or [] if kind == "entity" else []:
         _unknown_fields(mapping, "mapping", problems, record)
     ident = record.get("id")

@@ -23,12 +23,12 @@ from pathlib import Path
 import yaml
 
 from omskg.curation.anchoring import Quote, quote_of
+from omskg.curation.build import RECORD_ID
 from omskg.errors import OmsError
 from omskg.fileio import write_files_atomically
-from omskg.input_limits import DOCUMENT_BYTES_ENV, limit, read_limited
+from omskg.input_limits import DOCUMENT_BYTES_ENV, limit, load_yaml, read_limited
 
 SOURCES_FILE = Path("data") / "sources.yaml"
-_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ class Match:
 
 
 def registered(root: Path) -> list[dict[str, object]]:
-    """The records of ``data/sources.yaml``."""
-    data = yaml.safe_load((root / SOURCES_FILE).read_text(encoding="utf-8")) or []
+    """The records of ``data/sources.yaml``, read within the limits of all curated YAML."""
+    data = load_yaml(root / SOURCES_FILE, str(SOURCES_FILE), what="a curated YAML file") or []
     return list(data)
 
 
@@ -91,7 +91,7 @@ def add_source(root: Path, new: NewSource) -> dict[str, object]:
     """Register ``new`` in ``data/sources.yaml`` (appended, the file's comments kept) and
     return its record. Refused when the id is taken, the same text is registered under another
     id, or the id is not a record id."""
-    if not _ID.match(new.id):
+    if not RECORD_ID.fullmatch(new.id):
         raise OmsError(f"{new.id!r}: an id is lower-case letters, digits and hyphens (e.g. gale-oms)")
     text = read_text(new.path)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
