@@ -11,7 +11,7 @@ TESTED := $(VENV)/.installed-test
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 
-.PHONY: help run serve diagram query-prefixes test test-fast screenshots docs-check test-engines bench bench-serve bench-validate bench-annotate fuzz lint format clean
+.PHONY: help run serve diagram query-prefixes test test-fast screenshots docs-check test-engines bench bench-serve bench-push bench-validate bench-annotate fuzz lint format clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,9 +65,9 @@ screenshots: $(TESTED) ## take the pictures of the OMS, clonazepam and myoclonus
 docs-check: $(TESTED) ## rerun the commands shown in README.md and docs/ and compare their output
 	$(BIN)/python -m pytest tests/test_docs.py
 
-test-engines: $(TESTED) ## run the endpoint tests against a second store, Virtuoso (installed if missing)
+test-engines: $(TESTED) ## the endpoint tests on a second store, Virtuoso (installed if missing); the whole HPO graph pushed into both
 	@$(call need,virtuoso-t,virtuoso-opensource)
-	$(BIN)/python -m pytest -m engine --engine virtuoso
+	$(BIN)/python -m pytest -m "engine or whole_push" --engine virtuoso --whole-push
 
 BENCHED := $(VENV)/.installed-bench
 
@@ -78,11 +78,16 @@ $(BENCHED): $(TESTED)
 bench: $(BENCHED) ## compare the embedded stores on the core graph plus the linked HPO dataset
 	$(BIN)/python bench/engines.py
 
-bench-validate: $(TESTED) ## time the linked shapes' engine on slices of the HPO graph, against its load and pySHACL
+bench-validate: $(BENCHED) ## hold each SHACL engine to pySHACL on every shape example, then time it on the core graph and on slices of the HPO graph (needs Java 17)
+	@$(call need,java,openjdk-17-jre-headless)
 	$(BIN)/python bench/validate.py
 
 bench-annotate: $(BENCHED) ## recall and precision of omskg annotate against our curation and FastHPOCR (OMSKG_SOURCES=DIR: the documents)
 	$(BIN)/python bench/annotate.py $(if $(OMSKG_SOURCES),--sources $(OMSKG_SOURCES))
+
+bench-push: $(TESTED) ## time omskg push of the core and HPO graphs into Oxigraph and Virtuoso, against their own loaders
+	@$(call need,virtuoso-t,virtuoso-opensource)
+	$(BIN)/python bench/push.py
 
 bench-serve: $(TESTED) ## time the web server's routes and the pages' rendering in Chromium
 	$(BIN)/python bench/serve.py

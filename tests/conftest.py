@@ -103,6 +103,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="oxigraph",
         help="SPARQL store the endpoint tests start (see STARTERS in tests/engines.py; default: oxigraph)",
     )
+    parser.addoption(
+        "--whole-push",
+        action="store_true",
+        help="also push the whole linked HPO graph into Oxigraph and Virtuoso (make test-engines)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked ``whole_push`` run only with ``--whole-push`` (``make test-engines``)."""
+    if config.getoption("--whole-push"):
+        return
+    skip = pytest.mark.skip(reason="pushes the whole HPO graph: make test-engines runs it (--whole-push)")
+    for item in items:
+        if item.get_closest_marker("whole_push"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -167,7 +182,7 @@ def linked_store(release: Release) -> pyoxigraph.Store:
 
 def load_bench(root: Path, name: str) -> ModuleType:
     """The benchmark script ``bench/NAME.py`` as a module (its verdicts are tested; the
-    benchmark itself runs with ``make bench``, ``make bench-validate``, ``make bench-annotate``)."""
+    benchmark itself runs with ``make bench``, ``make bench-validate``, ``make bench-push``, ...)."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", root / "bench" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -16,6 +16,7 @@ Virtuoso 7.2 keeps typed literals as native values, not as the text loaded; an
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -96,28 +97,57 @@ def start_virtuoso(tmp_path: Path) -> RunningStore:
             [SERVER, "+foreground", "+configfile", str(ini)], cwd=folder, stdout=out, stderr=subprocess.STDOUT
         )
     store = RunningStore(
-        "virtuoso", f"{base}/sparql", f"{base}/sparql", f"{base}/sparql-graph-crud", process.pid, process
+        "virtuoso",
+        f"{base}/sparql",
+        f"{base}/sparql",
+        f"{base}/sparql-graph-crud",
+        process.pid,
+        process,
+        sql_port=sql_port,
+        folder=folder,
     )
     try:
         wait_until_answers(f"{store.query_url}?query={quote('ASK {}')}", process, log, START_TIMEOUT)
-        _grant_update(sql_port)
+        isql(sql_port, 'grant SPARQL_UPDATE to "SPARQL";')
     except BaseException:
         store.stop()
         raise
     return store
 
 
-def _grant_update(sql_port: int) -> None:
-    """Let the anonymous ``SPARQL`` user write, which ``/sparql-graph-crud`` needs."""
+def isql(sql_port: int, statements: str, timeout: float = 30) -> str:
+    """Run SQL ``statements`` as ``dba`` with ``isql-vt`` (the ``SPARQL`` user is granted
+    ``SPARQL_UPDATE`` this way, which ``/sparql-graph-crud`` needs); return its output."""
     result = subprocess.run(
-        [ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=grant SPARQL_UPDATE to "SPARQL";'],
+        [ISQL, f"127.0.0.1:{sql_port}", "dba", "dba", f"exec={statements}"],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=timeout,
         check=False,
     )
-    if result.returncode != 0 or "Error" in result.stdout + result.stderr:
-        raise OmsError(f"isql-vt could not grant SPARQL_UPDATE: {(result.stdout + result.stderr).strip()}")
+    output = result.stdout + result.stderr
+    if result.returncode != 0 or "Error" in output:
+        raise OmsError(f"isql-vt failed on {statements!r}: {output.strip()}")
+    return output
+
+
+def bulk_load(store: RunningStore, nquads: Path, timeout: float = 1800) -> None:
+    """Load the N-Quads file ``nquads`` with Virtuoso's own bulk loader (``ld_dir``, then
+    ``rdf_loader_run`` and a checkpoint), as its manual says; the file is linked into the
+    store's folder, the one directory the server may read."""
+    assert store.folder is not None
+    target = store.folder / nquads.name
+    target.unlink(missing_ok=True)
+    os.link(nquads, target)
+    isql(
+        store.sql_port,
+        f"ld_dir('{store.folder.resolve()}', '{nquads.name}', 'http://example.org/unused'); "
+        "rdf_loader_run(); checkpoint;",
+        timeout,
+    )
+    failed = isql(store.sql_port, "select ll_file from DB.DBA.LOAD_LIST where ll_error is not null;")
+    if target.name in failed:
+        raise OmsError(f"Virtuoso's bulk loader failed on {nquads}: {failed.strip()}")
 
 
 def restored_duration(term: Node) -> Node:

@@ -27,7 +27,8 @@ from urllib.parse import quote
 
 @dataclass
 class RunningStore:
-    """A store process and the URLs of its query, update and Graph Store Protocol services."""
+    """A store process and the URLs of its query, update and Graph Store Protocol services
+    (and, for Virtuoso, its SQL port on 127.0.0.1 and its data folder)."""
 
     name: str
     query_url: str
@@ -35,6 +36,8 @@ class RunningStore:
     gsp_url: str
     pid: int
     process: subprocess.Popen[bytes] = field(repr=False)
+    sql_port: int = 0
+    folder: Path | None = None
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM, then SIGKILL if the process has not ended within ``timeout``; wait for it."""
@@ -183,9 +186,11 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
                 scripted.released.wait(30)
             self.close_connection = True
             return
+        self.server_name = reply.headers.get("Server")
         self.send_response(reply.status)
         for name, value in reply.headers.items():
-            self.send_header(name, value)
+            if name != "Server":
+                self.send_header(name, value)
         if reply.length != -1:
             self.send_header("Content-Length", str(len(reply.body) if reply.length is None else reply.length))
         self.end_headers()
@@ -193,6 +198,10 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     do_GET = do_POST = do_PUT = _serve
+
+    def version_string(self) -> str:
+        """The ``Server`` header: the scripted one, if the reply has one."""
+        return getattr(self, "server_name", None) or super().version_string()
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the tests look at ``requests``."""

@@ -22,8 +22,17 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from engines import JSON_RESULTS, Reply, ScriptedServer, Seen, free_port, results_json, start_oxigraph
+from omskg.cli import main
 from omskg.errors import OmsError
-from omskg.remote_store import HttpPolicy, count_triples, push_file, push_graph, remote_select
+from omskg.remote_store import (
+    HttpPolicy,
+    Steps,
+    count_triples,
+    push_file,
+    push_graph,
+    push_quads,
+    remote_select,
+)
 
 pytestmark = pytest.mark.slow  # make test-fast leaves it out (see pyproject.toml)
 
@@ -269,7 +278,7 @@ def test_a_push_is_not_repeated_after_502() -> None:
 
 def test_a_push_to_a_closed_port_says_nothing_was_pushed() -> None:
     url = f"http://127.0.0.1:{free_port()}/store"
-    with pytest.raises(OmsError, match=r"cannot connect to .*; nothing was pushed"):
+    with pytest.raises(OmsError, match=r"cannot connect to .*, so did not replace graph <.*>; check the URL"):
         push_graph(_graph(), url, policy=FAST)
 
 
@@ -389,8 +398,8 @@ def test_a_store_killed_mid_push_holds_the_old_or_the_new_graph_never_a_mix(tmp_
         thread.join(120)
         assert [type(e) for e in errors] == [OmsError]
         assert re.fullmatch(
-            rf"pushing graph <{GRAPH}> to {re.escape(store.gsp_url)} ended without an answer \((.+)\): "
-            "the store may or may not have replaced it; the push is idempotent, so run it again",
+            rf"{re.escape(store.gsp_url)}: the request to replace graph <{GRAPH}> ended without an answer "
+            r"\((.+)\): the store may or may not have done it; the push is idempotent, so run it again",
             str(errors[0]),
         ), errors[0]
         store.process.wait()
@@ -412,3 +421,166 @@ def test_a_store_killed_mid_push_holds_the_old_or_the_new_graph_never_a_mix(tmp_
         assert count_triples(store.query_url, GRAPH) == pushed.triples == len(new)
     finally:
         store.stop()
+
+
+# --- a graph larger than one step: deleted, then added, a bounded request at a time --------
+
+
+STEPPED = "http://example.org/big"
+
+
+class _SteppedStore:
+    """A scripted store for a push in steps: ``old`` triples in the graph until a deletion
+    (each takes ``size``), ``server`` naming its software on ``ASK {}``."""
+
+    def __init__(self, old: int, size: int, server: str = "", deletes: bool = True) -> None:
+        self.left, self.size, self.server, self.deletes = old, size, server, deletes
+
+    def __call__(self, seen: Seen) -> Reply:
+        if seen.method == "GET":  # store_software's ASK {}
+            return Reply(body=b'{"head":{},"boolean":true}', headers={**JSON_RESULTS, "Server": self.server})
+        if seen.path.startswith("/update"):
+            if self.deletes:
+                self.left = max(0, self.left - self.size)
+            return Reply(204)
+        if seen.path.startswith("/sparql"):  # count_triples
+            return Reply(body=results_json("n", [str(self.left)]), headers=JSON_RESULTS)
+        return Reply(204)
+
+
+def _steps(server: ScriptedServer, size: int, parallel: int = 1) -> Steps:
+    return Steps(server.url, server.url.replace("/sparql", "/update"), size, parallel)
+
+
+def _gsp(server: ScriptedServer) -> str:
+    return server.url.replace("/sparql", "/store")
+
+
+@pytest.mark.parametrize("read", ["file read twice", "quads spooled"])
+@pytest.mark.parametrize(
+    ("software", "suffix"), [("Oxigraph/0.5.13", "&no_transaction"), ("Virtuoso/7.2", "")]
+)
+def test_a_large_graph_is_deleted_then_added_in_steps(
+    tmp_path: Path, software: str, suffix: str, read: str
+) -> None:
+    path = _ntriples(tmp_path / "big.nt", "x", 25)
+    store = _SteppedStore(old=15, size=10, server=software)
+    seen: list[tuple[str, int, int]] = []
+    with ScriptedServer(store) as server:
+        steps = _steps(server, 10)
+        if read == "file read twice":  # the steps are sent while the file is read the second time
+            (pushed,) = push_file(
+                path,
+                _gsp(server),
+                graph_iri=STEPPED,
+                policy=FAST,
+                steps=steps,
+                progress=lambda *s: seen.append(s),
+            )
+        else:  # all read first
+            quads = ox.parse(path=path, format=ox.RdfFormat.N_TRIPLES)
+            (pushed,) = push_quads(
+                quads,
+                _gsp(server),
+                default_graph=STEPPED,
+                policy=FAST,
+                steps=steps,
+                progress=lambda *s: seen.append(s),
+            )
+    kinds = [(r.method, r.path.split("?")[0]) for r in server.requests]
+    assert kinds == [
+        ("GET", "/sparql"),  # which store: Oxigraph has a bulk route
+        ("POST", "/sparql"),  # 15 old triples
+        ("POST", "/update"),
+        ("POST", "/update"),
+        ("POST", "/sparql"),  # none left
+        ("POST", "/store"),
+        ("POST", "/store"),
+        ("POST", "/store"),
+    ]
+    deletes = {r.body.decode() for r in server.requests if r.path == "/update"}
+    assert deletes == {
+        f"DELETE {{ GRAPH <{STEPPED}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
+        f"{{ GRAPH <{STEPPED}> {{ ?s ?p ?o }} }} LIMIT 10 }} }}"
+    }
+    added = [r for r in server.requests if r.path.startswith("/store")]
+    assert {r.path for r in added} == {f"/store?graph=http%3A%2F%2Fexample.org%2Fbig{suffix}"}
+    assert [len(r.body.splitlines()) for r in added] == [10, 10, 5]
+    assert set(ox.parse(b"".join(r.body for r in added), ox.RdfFormat.N_TRIPLES)) == _triples(path)
+    assert (pushed.triples, pushed.size) == (25, path.stat().st_size)
+    assert seen == [(STEPPED, 10, 25), (STEPPED, 20, 25), (STEPPED, 25, 25)]
+
+
+def test_steps_sent_two_at_a_time_arrive_each_once(tmp_path: Path) -> None:
+    path = _ntriples(tmp_path / "big.nt", "x", 95)
+    with ScriptedServer(_SteppedStore(old=0, size=10)) as server:
+        (pushed,) = push_file(path, _gsp(server), graph_iri=STEPPED, policy=FAST, steps=_steps(server, 10, 2))
+    added = [r.body for r in server.requests if r.path.startswith("/store")]
+    assert sorted(len(body.splitlines()) for body in added) == [5] + [10] * 9
+    assert sorted(b"".join(added).splitlines()) == sorted(path.read_bytes().splitlines())
+    assert pushed.triples == 95
+
+
+def test_a_graph_of_one_step_or_less_is_replaced_in_one_put(tmp_path: Path) -> None:
+    path = _ntriples(tmp_path / "small.nt", "x", 10)
+    with ScriptedServer(_SteppedStore(old=0, size=10)) as server:
+        (pushed,) = push_file(path, _gsp(server), graph_iri=STEPPED, policy=FAST, steps=_steps(server, 10))
+    assert [(r.method, r.path.split("?")[0]) for r in server.requests] == [("PUT", "/store")]
+    assert pushed.triples == 10
+
+
+def test_a_triple_repeated_in_the_file_is_sent_and_counted_once(tmp_path: Path) -> None:
+    path = _ntriples(tmp_path / "twice.nt", "x", 4)
+    path.write_text(path.read_text() * 2)
+    with ScriptedServer([CREATED]) as server:
+        (pushed,) = push_file(path, _gsp(server), graph_iri=STEPPED, policy=FAST)
+    assert pushed.triples == len(server.requests[0].body.splitlines()) == 4
+
+
+def test_a_step_that_stalls_is_named_and_not_repeated(tmp_path: Path) -> None:
+    path = _ntriples(tmp_path / "big.nt", "x", 25)
+    store = _SteppedStore(old=0, size=10)
+
+    def script(seen: Seen) -> Reply:
+        second_step = seen.path.startswith("/store") and b'"x 10"' in seen.body
+        return Reply(then="stall") if second_step else store(seen)
+
+    with (
+        ScriptedServer(script) as server,
+        pytest.raises(
+            OmsError,
+            match=rf"the request to add triples 11 to 20 to graph <{STEPPED}> ended without an answer "
+            r"\(no answer in time\): .* run it again",
+        ),
+    ):
+        push_file(
+            path, _gsp(server), graph_iri=STEPPED, policy=HttpPolicy(timeout=1), steps=_steps(server, 10)
+        )
+    assert sum(r.path.startswith("/store") for r in server.requests) == 2
+
+
+def test_an_update_url_that_deletes_nothing_is_named(tmp_path: Path) -> None:
+    path = _ntriples(tmp_path / "big.nt", "x", 25)
+    with (
+        ScriptedServer(_SteppedStore(old=15, size=10, deletes=False)) as server,
+        pytest.raises(
+            OmsError, match=r"/update deleted nothing of graph <.*> \(15 triples left\); .*--update-url"
+        ),
+    ):
+        push_file(path, _gsp(server), graph_iri=STEPPED, policy=FAST, steps=_steps(server, 10))
+    assert not any(r.path.startswith("/store") for r in server.requests)
+
+
+def test_a_write_waits_longer_the_more_it_sends() -> None:
+    policy = HttpPolicy(timeout=60, rate=1_000_000)
+    assert (policy.timeout_for(0), policy.timeout_for(45_000_000)) == (60, 105)
+
+
+@pytest.mark.parametrize("step", ["5", "20000000", "many"])
+def test_push_refuses_a_step_out_of_range(step: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["push", "http://127.0.0.1:9/store", "--step", step])
+    assert stopped.value.code == 2
+    assert f"argument --step: give 0 (one PUT a graph) or 1000 to 10000000 triples a step, not {step}" in (
+        capsys.readouterr().err
+    )

@@ -5,13 +5,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
+from typing import Never
 
 import pyoxigraph as ox
 import yaml
@@ -28,7 +30,13 @@ from omskg.curation.sources import SOURCES_FILE, NewSource, add_source, document
 from omskg.curation.validate import validate
 from omskg.errors import DataError, OmsError
 from omskg.fileio import write_files_atomically
-from omskg.linked.agreement import DEFAULT_CONDITION, DEFAULT_DISEASE, compare_with_record, summary_lines
+from omskg.linked.agreement import (
+    DEFAULT_CONDITION,
+    DEFAULT_DISEASE,
+    compare_with_record,
+    sort_joined,
+    summary_lines,
+)
 from omskg.linked.conformance import compare_core, graph_size, validate_linked
 from omskg.linked.lookalikes import lookalikes_table, own_record_lines, rank_lookalikes
 from omskg.linked.store import HPO, build_store, core_store, load_linked, open_store, unknown_store_iris
@@ -53,7 +61,16 @@ from omskg.release.pipeline import build_release, steps
 from omskg.release.sparql_examples import EXAMPLES_GRAPH, checked_sparql_examples
 from omskg.release.stamp import STAMP
 from omskg.release.stats import compute_stats
-from omskg.remote_store import HttpPolicy, count_triples, push_file, push_graph, run_remote_query, store_urls
+from omskg.remote_store import (
+    DEFAULT_STEP,
+    HttpPolicy,
+    Steps,
+    count_triples,
+    push_file,
+    push_graph,
+    run_remote_query,
+    store_urls,
+)
 from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
 from omskg.web.diagram import entity_iri, local_name, render, to_dot
 from omskg.web.sandbox import run_isolated_query
@@ -152,7 +169,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         graph = build_graph().graph
         _warn_unknown(unknown_iris(graph, bind_parameters(query, params)))
         table = run_query(graph, query, params)
-    sys.stdout.write(format_table(table, args.format))
+    sys.stdout.write(format_table(sort_joined(table), args.format))  # GROUP_CONCAT keeps no order
     return 0
 
 
@@ -175,11 +192,13 @@ def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str,
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    urls = store_urls(args.url, gsp=args.gsp, query=args.query_url)
+    urls = store_urls(args.url, gsp=args.gsp, query=args.query_url, update=args.update_url)
     policy = HttpPolicy(timeout=args.timeout)
-    pushes = [push_graph(build_graph().graph, urls.gsp, args.graph, policy=policy)]
-    if args.hpo:
-        pushes += push_file(Path(args.hpo), urls.gsp, policy=policy)
+    stepwise = Steps(urls.query, urls.update, args.step) if args.step else None
+    with push_progress() as progress:
+        pushes = [push_graph(build_graph().graph, urls.gsp, args.graph, policy=policy, steps=stepwise)]
+        if args.hpo:
+            pushes += push_file(Path(args.hpo), urls.gsp, policy=policy, steps=stepwise, progress=progress)
     complete = True
     for pushed in pushes:
         stored = count_triples(urls.query, pushed.graph, policy=policy)
@@ -369,6 +388,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _step(text: str) -> int:
+    count = int(text) if text.isdigit() else -1
+    if count and not 1_000 <= count <= 10_000_000:
+        raise argparse.ArgumentTypeError(
+            f"give 0 (one PUT a graph) or 1000 to 10000000 triples a step, not {text}"
+        )
+    return count
+
+
+@contextlib.contextmanager
+def push_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on standard error for each graph pushed in steps (none when standard
+    error is not a terminal); closed when the push ends."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm[Never]] = {}
+
+    def show(graph: str, sent: int, total: int) -> None:
+        if graph not in bars:
+            bars[graph] = tqdm(total=total, unit=" triples", desc=f"<{graph}>", file=sys.stderr, disable=None)
+        bars[graph].update(sent - bars[graph].n)
+
+    try:
+        yield show
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
 def _retries(text: str) -> int:
     count = int(text)
     if not 0 <= count <= 20:
@@ -442,7 +490,21 @@ def parser() -> argparse.ArgumentParser:
     push.add_argument(
         "--hpo", metavar="FILE", help="also push the HPO graph, as `omskg link --nquads` wrote it"
     )
-    push.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds to wait (60)")
+    push.add_argument("--update-url", metavar="URL", help="SPARQL update URL, if not URL/update")
+    push.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds to wait for an answer (60), one more per megabyte a write sends",
+    )
+    push.add_argument(
+        "--step",
+        type=_step,
+        default=DEFAULT_STEP,
+        metavar="N",
+        help=f"replace a graph of more than N triples N at a time ({DEFAULT_STEP}; 0: each graph in one PUT)",
+    )
     push.set_defaults(func=cmd_push)
     link = sub.add_parser("link", help="load the core graph and the linked HPO dataset into an on-disk store")
     link.add_argument("--store", default="dist/store", metavar="DIR", help="store folder (dist/store)")

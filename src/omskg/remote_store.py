@@ -7,6 +7,14 @@ store as pushing once. Blank nodes are replaced by IRIs derived from the content
 a temporary file and streamed with its ``Content-Length``; nothing is sent unless the
 whole input has been read.
 
+A graph of more than :attr:`Steps.size` triples (the linked HPO graph: 2.4 million) is
+replaced in steps instead, each a request of bounded size: its old triples are deleted
+``Steps.size`` at a time (SPARQL 1.1 Update), then the new ones added by ``POST`` of as
+many (an Oxigraph server is asked for its bulk route, ``no_transaction``). A reader sees
+that graph shrink, then grow, until the push ends (docs/sparql-stores.md says why there is
+no swap: on both stores measured, moving a graph that size in one transaction took more
+memory or time than loading it).
+
 Reads use the SPARQL 1.1 Protocol through SPARQLWrapper, which sends the request (POST,
 JSON results) and converts the answer, and give the same :class:`~omskg.query.Table` of
 rdflib terms as :func:`omskg.query.run_query`.
@@ -28,13 +36,17 @@ Faults are reported, never papered over (:class:`HttpPolicy`):
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.client
 import math
+import queue
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +82,8 @@ from omskg.rdfio import lexical_forms_kept
 from omskg.sparql_guard import check_query, parse_request
 
 GENID = "https://w3id.org/omskg/.well-known/genid/"
+DEFAULT_STEP = 250_000
+BYTES_PER_TRIPLE = 200  # a generous size of one N-Triples line, to scale a deletion's timeout
 RETRY_READ = frozenset({429, 502, 503})
 RETRY_WRITE = frozenset({429, 503})
 T = TypeVar("T")
@@ -80,23 +94,50 @@ class HttpPolicy:
     """How long to wait for a server and how often to try.
 
     ``timeout`` applies to each connection step (connecting, each read); queries round
-    it up to whole seconds (SPARQLWrapper's unit). A failed read is tried up to
-    ``attempts`` times in all, the n-th retry after ``backoff * 2**(n-1)`` seconds unless
-    the server names a time; a wait longer than ``max_wait`` is not made.
+    it up to whole seconds (SPARQLWrapper's unit). A write that sends or deletes ``n``
+    bytes waits :meth:`timeout_for` them: ``rate`` bytes a second more, as a store takes
+    longer to answer the more it has to store. A failed read is tried up to ``attempts``
+    times in all, the n-th retry after ``backoff * 2**(n-1)`` seconds unless the server
+    names a time; a wait longer than ``max_wait`` is not made.
     """
 
     timeout: float = 60.0
     attempts: int = 5
     backoff: float = 0.5
     max_wait: float = 120.0
+    rate: float = 1_000_000.0
+
+    def timeout_for(self, size: int) -> float:
+        """Seconds to wait for the answer to a write of ``size`` bytes.
+
+        >>> HttpPolicy(timeout=60).timeout_for(45_000_000)
+        105.0
+        """
+        return self.timeout + size / self.rate
 
 
 @dataclass(frozen=True)
 class StoreUrls:
-    """Where a store takes graphs (Graph Store Protocol) and answers queries."""
+    """Where a store takes graphs (Graph Store Protocol), answers queries and takes updates."""
 
     gsp: str
     query: str
+    update: str
+
+
+@dataclass(frozen=True)
+class Steps:
+    """How a graph of more than ``size`` triples is replaced: step by step, through the
+    store's query and update services (see the module's docstring)."""
+
+    query_url: str
+    update_url: str
+    size: int = DEFAULT_STEP
+    parallel: int = 2
+
+
+Progress = Callable[[str, int, int], None]
+"""Told, as a push goes on, a graph's IRI, the triples of it sent so far and its total."""
 
 
 @dataclass(frozen=True)
@@ -108,17 +149,21 @@ class Pushed:
     size: int
 
 
-def store_urls(url: str, *, gsp: str | None = None, query: str | None = None) -> StoreUrls:
-    """The store's URLs from its base URL (or its Oxigraph-style ``/store`` or ``/query``
-    URL); ``gsp`` and ``query`` override them for stores laid out otherwise.
+def store_urls(
+    url: str, *, gsp: str | None = None, query: str | None = None, update: str | None = None
+) -> StoreUrls:
+    """The store's URLs from its base URL (or its Oxigraph-style ``/store``, ``/query`` or
+    ``/update`` URL); ``gsp``, ``query`` and ``update`` override them for stores laid out
+    otherwise.
 
-    >>> store_urls("http://localhost:7878/store")
-    StoreUrls(gsp='http://localhost:7878/store', query='http://localhost:7878/query')
+    >>> urls = store_urls("http://localhost:7878/store")
+    >>> urls.gsp, urls.query, urls.update
+    ('http://localhost:7878/store', 'http://localhost:7878/query', 'http://localhost:7878/update')
     """
     base = url.rstrip("/")
-    for suffix in ("/store", "/query"):
+    for suffix in ("/store", "/query", "/update"):
         base = base.removesuffix(suffix)
-    return StoreUrls(gsp or f"{base}/store", query or f"{base}/query")
+    return StoreUrls(gsp or f"{base}/store", query or f"{base}/query", update or f"{base}/update")
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -149,30 +194,166 @@ def skolemise(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     return [ox.Triple(named(q.subject), q.predicate, named(q.object)) for q in dataset]
 
 
+class _Lines:
+    """A graph's N-Triples lines, each triple once (a 16-byte digest of each line is kept: an
+    RDF file may repeat a triple, the store holds it once); triples with blank nodes are held
+    back and given skolemised once all are known (:meth:`held`)."""
+
+    def __init__(self) -> None:
+        self.seen: set[bytes] = set()
+        self.with_blank_nodes: list[ox.Triple] = []
+
+    def line(self, triple: ox.Triple) -> bytes | None:
+        """The triple's line, or None when it was given before or is held back."""
+        if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
+            self.with_blank_nodes.append(triple)
+            return None
+        return self._new(f"{triple} .\n".encode())
+
+    def held(self) -> Iterator[bytes]:
+        """The lines of the triples held back, their blank nodes skolemised."""
+        for triple in skolemise(self.with_blank_nodes):
+            if line := self._new(f"{triple} .\n".encode()):
+                yield line
+        self.with_blank_nodes = []
+
+    def _new(self, line: bytes) -> bytes | None:
+        digest = hashlib.blake2b(line, digest_size=16).digest()
+        if digest in self.seen:
+            return None
+        self.seen.add(digest)
+        return line
+
+
 class _Body:
-    """One graph's N-Triples, spooled to a temporary file; triples with blank nodes are
-    held back and written skolemised once all are known."""
+    """One graph's N-Triples (see :class:`_Lines`), spooled to a temporary file."""
 
     def __init__(self, file: IO[bytes]) -> None:
         self.file = file
         self.triples = 0
-        self.with_blank_nodes: list[ox.Triple] = []
+        self.lines = _Lines()
 
     def add(self, triple: ox.Triple) -> None:
-        if isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode):
-            self.with_blank_nodes.append(triple)
-        else:
-            self.file.write(f"{triple} .\n".encode())
-            self.triples += 1
+        if line := self.lines.line(triple):
+            self._write(line)
+
+    def _write(self, line: bytes) -> None:
+        self.file.write(line)
+        self.triples += 1
 
     def finish(self) -> int:
         """Write the skolemised triples; return the body's size in bytes."""
-        for triple in skolemise(self.with_blank_nodes):
-            self.file.write(f"{triple} .\n".encode())
-            self.triples += 1
-        self.with_blank_nodes = []
+        for line in self.lines.held():
+            self._write(line)
+        self.lines = _Lines()
         self.file.flush()
         return self.file.tell()
+
+
+class _Stepped:
+    """A graph of more than one step, replaced while its lines come in (see the module): a
+    sender thread deletes the graph's old triples, then ``steps.parallel`` threads ``POST``
+    the steps handed over (a store parses two steps at once on two cores; at most two steps
+    a thread wait, so memory stays bounded) while the caller goes on reading."""
+
+    def __init__(
+        self,
+        gsp_url: str,
+        graph: str,
+        steps: Steps,
+        policy: HttpPolicy,
+        progress: Progress | None,
+        expected: int,
+    ) -> None:
+        self.gsp_url, self.graph, self.steps, self.policy = gsp_url, graph, steps, policy
+        self.progress, self.expected = progress, expected
+        self.pending: list[bytes] = []
+        self.triples = self.size = self.sent = self.done = 0  # handed over, being sent, sent
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2 * steps.parallel)
+        self.lock = threading.Lock()
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._send, name=f"push <{graph}>", daemon=True)
+        self.thread.start()
+
+    def add(self, line: bytes) -> None:
+        self.pending.append(line)
+        if len(self.pending) == self.steps.size:
+            self._hand_over()
+
+    def finish(self) -> Pushed:
+        """Send the last step; wait for the senders; raise what one failed with."""
+        if self.pending:
+            self._hand_over()
+        for _ in range(self.steps.parallel):
+            self._put(None)
+        self.thread.join()
+        if self.failure:
+            raise self.failure
+        if self.progress and self.expected != self.triples:  # the input repeated some triples
+            self.progress(self.graph, self.triples, self.triples)
+        return Pushed(self.graph, self.triples, self.size)
+
+    def abandon(self) -> None:
+        """Stop the senders after the requests they are making (the caller failed)."""
+        self.failure = self.failure or OmsError("abandoned")
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.queue.get_nowait()
+        for _ in range(self.steps.parallel):
+            with contextlib.suppress(queue.Full):
+                self.queue.put_nowait(None)
+
+    def _hand_over(self) -> None:
+        data = b"".join(self.pending)
+        self.triples += len(self.pending)
+        self.size += len(data)
+        self.pending = []
+        self._put(data)
+
+    def _put(self, item: bytes | None) -> None:
+        while True:
+            if self.failure:
+                raise self.failure
+            with contextlib.suppress(queue.Full):
+                self.queue.put(item, timeout=0.2)
+                return
+
+    def _send(self) -> None:
+        """Delete the old triples, then run the senders of the steps and wait for them."""
+        try:
+            bulk = store_software(self.steps.query_url, self.policy).startswith("Oxigraph/")
+            _clear_in_steps(self.graph, self.steps, self.policy)
+        except BaseException as exc:  # handed to the caller, which raises it
+            self.failure = exc
+            return
+        url = _graph_url(self.gsp_url, self.graph) + ("&no_transaction" if bulk else "")
+        senders = [
+            threading.Thread(target=self._post_steps, args=(url,), daemon=True)
+            for _ in range(self.steps.parallel)
+        ]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+
+    def _post_steps(self, url: str) -> None:
+        try:
+            while (data := self.queue.get()) is not None:
+                if self.failure:
+                    continue  # another sender failed: drain until the end
+                count = data.count(b"\n")
+                with self.lock:
+                    first, self.sent = self.sent + 1, self.sent + count
+                headers = {"Content-Type": "application/n-triples", "Content-Length": str(len(data))}
+                request = partial(Request, url, method="POST", headers=headers)
+                what = f"add triples {first} to {first + count - 1} to graph <{self.graph}>"
+                _write(request, data, self.policy.timeout_for(len(data)), self.policy, what, self.gsp_url)
+                with self.lock:
+                    self.done += count
+                    if self.progress:
+                        self.progress(self.graph, self.done, max(self.done, self.expected))
+        except BaseException as exc:  # handed to the caller, which raises it
+            self.failure = self.failure or exc
 
 
 def push_quads(
@@ -181,41 +362,110 @@ def push_quads(
     *,
     default_graph: str | None = None,
     policy: HttpPolicy | None = None,
+    steps: Steps | None = None,
+    progress: Progress | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> list[Pushed]:
     """Replace, in the store at ``gsp_url``, each named graph of ``quads`` with its triples.
 
     Triples and quads of the default graph go into ``default_graph``, which is replaced
-    even when no triple goes into it. All input is read before the first ``PUT``.
+    even when no triple goes into it. A graph of more than ``steps.size`` triples is
+    replaced in steps (without ``steps``: each graph in one ``PUT``); ``progress`` is told
+    how far each graph has gone. All input is read before the first request, unless
+    ``counts`` gives the number of quads of each graph, known from a first reading that
+    found the whole input sound (:func:`push_file`): a graph of more than one step is then
+    sent while the input is read.
     """
     policy = policy or HttpPolicy()
+    streamed = {g for g, n in (counts or {}).items() if steps and n > steps.size}
     bodies: dict[str, _Body] = {}
+    stepped: dict[str, tuple[_Lines, _Stepped]] = {}
     with ExitStack() as files:
-        if default_graph:
-            bodies[default_graph] = _Body(files.enter_context(tempfile.TemporaryFile()))
-        for quad in quads:
-            graph = _target_graph(quad, default_graph)
-            if graph not in bodies:
-                bodies[graph] = _Body(files.enter_context(tempfile.TemporaryFile()))
-            bodies[graph].add(ox.Triple(quad.subject, quad.predicate, quad.object))
-        return [_put_graph(gsp_url, graph, body, policy) for graph, body in bodies.items()]
+        try:
+            if default_graph and default_graph not in streamed:
+                bodies[default_graph] = _Body(files.enter_context(tempfile.TemporaryFile()))
+            for quad in quads:
+                graph = _target_graph(quad, default_graph)
+                triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+                if graph in streamed:
+                    if graph not in stepped:
+                        assert steps and counts
+                        stepped[graph] = (
+                            _Lines(),
+                            _Stepped(gsp_url, graph, steps, policy, progress, counts[graph]),
+                        )
+                    lines, sender = stepped[graph]
+                    if line := lines.line(triple):
+                        sender.add(line)
+                else:
+                    if graph not in bodies:
+                        bodies[graph] = _Body(files.enter_context(tempfile.TemporaryFile()))
+                    bodies[graph].add(triple)
+            pushed = []
+            for lines, sender in stepped.values():
+                for line in lines.held():
+                    sender.add(line)
+                pushed.append(sender.finish())
+        except BaseException:
+            for _, sender in stepped.values():
+                sender.abandon()
+            raise
+        for graph, body in bodies.items():
+            pushed.append(_push_body(gsp_url, graph, body, policy, steps, progress))
+        return pushed
+
+
+def _push_body(
+    gsp_url: str, graph: str, body: _Body, policy: HttpPolicy, steps: Steps | None, progress: Progress | None
+) -> Pushed:
+    """Send a spooled graph: in one ``PUT``, or in steps when it has more than one."""
+    size = body.finish()
+    if steps is None or body.triples <= steps.size:
+        pushed = _put_graph(gsp_url, graph, body, size, policy)
+        if progress:
+            progress(graph, body.triples, body.triples)
+        return pushed
+    sender = _Stepped(gsp_url, graph, steps, policy, progress, body.triples)
+    try:
+        body.file.seek(0)
+        for line in body.file:
+            sender.add(line)
+        return sender.finish()
+    except BaseException:
+        sender.abandon()
+        raise
 
 
 def push_graph(
-    graph: Graph, gsp_url: str, graph_iri: str = str(CORE_GRAPH), *, policy: HttpPolicy | None = None
+    graph: Graph,
+    gsp_url: str,
+    graph_iri: str = str(CORE_GRAPH),
+    *,
+    policy: HttpPolicy | None = None,
+    steps: Steps | None = None,
 ) -> Pushed:
     """Replace the named graph ``graph_iri`` (default: the core graph) with ``graph``."""
     data = graph.serialize(format="nt", encoding="utf-8")
     return push_quads(
-        ox.parse(data, ox.RdfFormat.N_TRIPLES), gsp_url, default_graph=graph_iri, policy=policy
+        ox.parse(data, ox.RdfFormat.N_TRIPLES), gsp_url, default_graph=graph_iri, policy=policy, steps=steps
     )[0]
 
 
 def push_file(
-    path: Path, gsp_url: str, *, graph_iri: str | None = None, policy: HttpPolicy | None = None
+    path: Path,
+    gsp_url: str,
+    *,
+    graph_iri: str | None = None,
+    policy: HttpPolicy | None = None,
+    steps: Steps | None = None,
+    progress: Progress | None = None,
 ) -> list[Pushed]:
     """Push an RDF file (N-Triples, N-Quads or any syntax pyoxigraph reads, by suffix,
     optionally gzip-compressed as ``.gz``), read as a stream: its named graphs keep their
-    names, triples outside them go into ``graph_iri``."""
+    names, triples outside them go into ``graph_iri``. ``steps`` and ``progress`` as for
+    :func:`push_quads`; with ``steps``, the file is read twice: first to check that all of
+    it parses and to count each graph's quads, then to send, a graph of more than one step
+    while it is read."""
     inner = path.name.removesuffix(".gz")
     fmt = ox.RdfFormat.from_extension(inner.rpartition(".")[2]) if "." in inner else None
     if fmt is None:
@@ -223,10 +473,28 @@ def push_file(
     if not path.is_file():
         raise OmsError(f"{path}: no such file")
     check_rdf_file(path, fmt.media_type)  # pyoxigraph crashes on deep nesting, expands entities
+    counts = None
+    if steps:
+        with _parsed(path, fmt) as quads:
+            counts = Counter(_target_graph(quad, graph_iri) for quad in quads)
+    with _parsed(path, fmt) as quads:
+        return push_quads(
+            quads,
+            gsp_url,
+            default_graph=graph_iri,
+            policy=policy,
+            steps=steps,
+            progress=progress,
+            counts=counts,
+        )
+
+
+@contextlib.contextmanager
+def _parsed(path: Path, fmt: ox.RdfFormat) -> Iterator[Iterator[ox.Quad]]:
+    """The quads of ``path`` as pyoxigraph parses them; a syntax error is an :class:`OmsError`."""
     with path.open("rb") as raw, gzip.open(raw) if path.suffix == ".gz" else nullcontext(raw) as stream:
         try:
-            quads = ox.parse(cast(IO[bytes], stream), fmt)
-            return push_quads(quads, gsp_url, default_graph=graph_iri, policy=policy)
+            yield ox.parse(cast(IO[bytes], stream), fmt)
         except (SyntaxError, OSError, EOFError) as exc:
             raise OmsError(f"{path}: not valid {fmt.name}: {exc}; nothing was pushed") from None
 
@@ -243,38 +511,90 @@ def _target_graph(quad: ox.Quad | ox.Triple, default_graph: str | None) -> str:
     )
 
 
-def _put_graph(gsp_url: str, graph: str, body: _Body, policy: HttpPolicy) -> Pushed:
-    size = body.finish()
-    url = f"{gsp_url}{'&' if '?' in gsp_url else '?'}{urlencode({'graph': graph})}"
+def _graph_url(gsp_url: str, graph: str) -> str:
+    return f"{gsp_url}{'&' if '?' in gsp_url else '?'}{urlencode({'graph': graph})}"
+
+
+def _put_graph(gsp_url: str, graph: str, body: _Body, size: int, policy: HttpPolicy) -> Pushed:
+    body.file.seek(0)
     headers = {"Content-Type": "application/n-triples", "Content-Length": str(size)}
+    request = partial(Request, _graph_url(gsp_url, graph), method="PUT", headers=headers)
+    _write(request, body.file, policy.timeout_for(size), policy, f"replace graph <{graph}>", gsp_url)
+    return Pushed(graph, body.triples, size)
+
+
+def _clear_in_steps(graph: str, steps: Steps, policy: HttpPolicy) -> None:
+    """Delete every triple of ``graph``, ``steps.size`` at a time, until a count finds none."""
+    delete = (
+        f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
+        f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }} LIMIT {steps.size} }} }}"
+    ).encode()
+    headers = {"Content-Type": "application/sparql-update", "Content-Length": str(len(delete))}
+    request = partial(Request, steps.update_url, method="POST", headers=headers)
+    timeout = policy.timeout_for(steps.size * BYTES_PER_TRIPLE)
+    left = count_triples(steps.query_url, graph, policy=policy)
+    while left:
+        for _ in range(math.ceil(left / steps.size)):
+            _write(
+                request, delete, timeout, policy, f"delete old triples of graph <{graph}>", steps.update_url
+            )
+        before, left = left, count_triples(steps.query_url, graph, policy=policy)
+        if left >= before:
+            raise OmsError(
+                f"{steps.update_url} deleted nothing of graph <{graph}> ({left} triples left); "
+                "check that this URL takes SPARQL updates (--update-url)"
+            )
+
+
+def store_software(query_url: str, policy: HttpPolicy | None = None) -> str:
+    """The ``Server`` header the store at ``query_url`` answers ``ASK {}`` with ("" if none)."""
+    policy = policy or HttpPolicy()
+
+    def ask() -> str:
+        with urlopen(f"{query_url}?{urlencode({'query': 'ASK {}'})}", timeout=policy.timeout) as response:
+            response.read()
+            return str(response.headers.get("Server", ""))
+
+    return _with_retries(ask, query_url, policy)
+
+
+def _write(
+    request: Callable[..., Request],
+    data: IO[bytes] | bytes,
+    timeout: float,
+    policy: HttpPolicy,
+    what: str,
+    url: str,
+) -> None:
+    """Send one write (``request(data=...)``), again only after 429 or 503 (see the module)."""
     for attempt in range(1, policy.attempts + 1):
-        body.file.seek(0)
-        request = Request(url, data=body.file, method="PUT", headers=headers)
+        if not isinstance(data, bytes):
+            data.seek(0)
         try:
-            with urlopen(request, timeout=policy.timeout) as response:
+            with urlopen(request(data=data), timeout=timeout) as response:
                 response.read()
-            return Pushed(graph, body.triples, size)
+            return
         except HTTPError as exc:
             failure = _http_failure(exc)
             if exc.code not in RETRY_WRITE or attempt == policy.attempts:
-                raise OmsError(f"{gsp_url} did not replace graph <{graph}>: {failure}") from None
+                raise OmsError(f"{url} did not {what}: {failure}") from None
             _pause(url, failure, _retry_after(exc.headers), attempt, policy)
         except URLError as exc:
             if isinstance(exc.reason, ConnectionRefusedError | gaierror):
                 raise OmsError(
-                    f"cannot connect to {gsp_url} ({exc.reason}); nothing was pushed; check the URL"
+                    f"cannot connect to {url} ({exc.reason}), so did not {what}; check the URL"
                 ) from None
-            raise _unknown_outcome(gsp_url, graph, exc.reason) from None
+            raise _unknown_outcome(url, what, exc.reason) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise _unknown_outcome(gsp_url, graph, exc) from None
+            raise _unknown_outcome(url, what, exc) from None
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _unknown_outcome(gsp_url: str, graph: str, reason: object) -> OmsError:
-    what = "no answer in time" if isinstance(reason, TimeoutError) else _describe(reason)
+def _unknown_outcome(url: str, what: str, reason: object) -> OmsError:
+    happened = "no answer in time" if isinstance(reason, TimeoutError) else _describe(reason)
     return OmsError(
-        f"pushing graph <{graph}> to {gsp_url} ended without an answer ({what}): the store may or may "
-        "not have replaced it; the push is idempotent, so run it again"
+        f"{url}: the request to {what} ended without an answer ({happened}): the store may or may "
+        "not have done it; the push is idempotent, so run it again"
     )
 
 
