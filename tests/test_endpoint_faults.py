@@ -448,8 +448,8 @@ class _SteppedStore:
         return Reply(204)
 
 
-def _steps(server: ScriptedServer, size: int, parallel: int = 1) -> Steps:
-    return Steps(server.url, server.url.replace("/sparql", "/update"), size, parallel)
+def _steps(server: ScriptedServer, size: int) -> Steps:
+    return Steps(server.url, server.url.replace("/sparql", "/update"), size)
 
 
 def _gsp(server: ScriptedServer) -> str:
@@ -505,16 +505,17 @@ def test_a_large_graph_is_deleted_then_added_in_steps(
     }
     added = [r for r in server.requests if r.path.startswith("/store")]
     assert {r.path for r in added} == {f"/store?graph=http%3A%2F%2Fexample.org%2Fbig{suffix}"}
-    assert [len(r.body.splitlines()) for r in added] == [10, 10, 5]
+    assert sorted(len(r.body.splitlines()) for r in added) == [5, 10, 10]
     assert set(ox.parse(b"".join(r.body for r in added), ox.RdfFormat.N_TRIPLES)) == _triples(path)
     assert (pushed.triples, pushed.size) == (25, path.stat().st_size)
-    assert seen == [(STEPPED, 10, 25), (STEPPED, 20, 25), (STEPPED, 25, 25)]
+    # steps done, in the order they are answered (two senders on Oxigraph)
+    assert seen in ([(STEPPED, n, 25) for n in (10, 20, 25)], [(STEPPED, n, 25) for n in (10, 15, 25)])
 
 
-def test_steps_sent_two_at_a_time_arrive_each_once(tmp_path: Path) -> None:
+def test_steps_sent_two_at_a_time_to_oxigraph_arrive_each_once(tmp_path: Path) -> None:
     path = _ntriples(tmp_path / "big.nt", "x", 95)
-    with ScriptedServer(_SteppedStore(old=0, size=10)) as server:
-        (pushed,) = push_file(path, _gsp(server), graph_iri=STEPPED, policy=FAST, steps=_steps(server, 10, 2))
+    with ScriptedServer(_SteppedStore(old=0, size=10, server="Oxigraph/0.5.13")) as server:
+        (pushed,) = push_file(path, _gsp(server), graph_iri=STEPPED, policy=FAST, steps=_steps(server, 10))
     added = [r.body for r in server.requests if r.path.startswith("/store")]
     assert sorted(len(body.splitlines()) for body in added) == [5] + [10] * 9
     assert sorted(b"".join(added).splitlines()) == sorted(path.read_bytes().splitlines())

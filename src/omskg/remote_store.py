@@ -53,6 +53,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from socket import gaierror
 from typing import IO, Any, TypeVar, cast
@@ -82,7 +83,7 @@ from omskg.rdfio import lexical_forms_kept
 from omskg.sparql_guard import check_query, parse_request
 
 GENID = "https://w3id.org/omskg/.well-known/genid/"
-DEFAULT_STEP = 250_000
+DEFAULT_STEP = 500_000
 BYTES_PER_TRIPLE = 200  # a generous size of one N-Triples line, to scale a deletion's timeout
 RETRY_READ = frozenset({429, 502, 503})
 RETRY_WRITE = frozenset({429, 503})
@@ -133,7 +134,6 @@ class Steps:
     query_url: str
     update_url: str
     size: int = DEFAULT_STEP
-    parallel: int = 2
 
 
 Progress = Callable[[str, int, int], None]
@@ -252,9 +252,11 @@ class _Body:
 
 class _Stepped:
     """A graph of more than one step, replaced while its lines come in (see the module): a
-    sender thread deletes the graph's old triples, then ``steps.parallel`` threads ``POST``
-    the steps handed over (a store parses two steps at once on two cores; at most two steps
-    a thread wait, so memory stays bounded) while the caller goes on reading."""
+    sender thread deletes the graph's old triples, then ``POST``s the steps handed over (at
+    most two wait, so memory stays bounded) while the caller goes on reading. On Oxigraph's
+    bulk route two senders ``POST`` at once, as the store parses two steps on two cores;
+    elsewhere one, as a store that writes each step in a transaction may make two
+    concurrent steps wait for each other (Virtuoso 7.2 did, past the timeout)."""
 
     def __init__(
         self,
@@ -269,7 +271,7 @@ class _Stepped:
         self.progress, self.expected = progress, expected
         self.pending: list[bytes] = []
         self.triples = self.size = self.sent = self.done = 0  # handed over, being sent, sent
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2 * steps.parallel)
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
         self.lock = threading.Lock()
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._send, name=f"push <{graph}>", daemon=True)
@@ -284,8 +286,7 @@ class _Stepped:
         """Send the last step; wait for the senders; raise what one failed with."""
         if self.pending:
             self._hand_over()
-        for _ in range(self.steps.parallel):
-            self._put(None)
+        self._put(None)  # the end: each sender puts it back for the next
         self.thread.join()
         if self.failure:
             raise self.failure
@@ -299,9 +300,8 @@ class _Stepped:
         with contextlib.suppress(queue.Empty):
             while True:
                 self.queue.get_nowait()
-        for _ in range(self.steps.parallel):
-            with contextlib.suppress(queue.Full):
-                self.queue.put_nowait(None)
+        with contextlib.suppress(queue.Full):
+            self.queue.put_nowait(None)
 
     def _hand_over(self) -> None:
         data = b"".join(self.pending)
@@ -328,8 +328,7 @@ class _Stepped:
             return
         url = _graph_url(self.gsp_url, self.graph) + ("&no_transaction" if bulk else "")
         senders = [
-            threading.Thread(target=self._post_steps, args=(url,), daemon=True)
-            for _ in range(self.steps.parallel)
+            threading.Thread(target=self._post_steps, args=(url,), daemon=True) for _ in range(1 + bulk)
         ]
         for sender in senders:
             sender.start()
@@ -354,6 +353,9 @@ class _Stepped:
                         self.progress(self.graph, self.done, max(self.done, self.expected))
         except BaseException as exc:  # handed to the caller, which raises it
             self.failure = self.failure or exc
+        finally:
+            with contextlib.suppress(queue.Full):
+                self.queue.put_nowait(None)  # the end, for the other sender
 
 
 def push_quads(
@@ -386,7 +388,7 @@ def push_quads(
                 bodies[default_graph] = _Body(files.enter_context(tempfile.TemporaryFile()))
             for quad in quads:
                 graph = _target_graph(quad, default_graph)
-                triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+                triple = quad.triple if isinstance(quad, ox.Quad) else quad
                 if graph in streamed:
                     if graph not in stepped:
                         assert steps and counts
@@ -476,7 +478,13 @@ def push_file(
     counts = None
     if steps:
         with _parsed(path, fmt) as quads:
-            counts = Counter(_target_graph(quad, graph_iri) for quad in quads)
+            by_name = Counter(map(attrgetter("graph_name"), quads))
+        if ox.DefaultGraph() in by_name and not graph_iri:
+            with _parsed(path, fmt) as quads:
+                _target_graph(next(q for q in quads if q.graph_name == ox.DefaultGraph()), graph_iri)
+        counts = Counter[str]()
+        for name, count in by_name.items():
+            counts[name.value if isinstance(name, ox.NamedNode) else str(graph_iri)] += count
     with _parsed(path, fmt) as quads:
         return push_quads(
             quads,
