@@ -328,7 +328,8 @@ class _Stepped:
             return
         url = _graph_url(self.gsp_url, self.graph) + ("&no_transaction" if bulk else "")
         senders = [
-            threading.Thread(target=self._post_steps, args=(url,), daemon=True) for _ in range(1 + bulk)
+            threading.Thread(target=self._post_steps, args=(url,), daemon=True)
+            for _ in range(2 if bulk else 1)
         ]
         for sender in senders:
             sender.start()
