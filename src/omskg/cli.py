@@ -408,6 +408,7 @@ def push_progress() -> Iterator[Callable[[str, int, int], None]]:
     def show(graph: str, sent: int, total: int) -> None:
         if graph not in bars:
             bars[graph] = tqdm(total=total, unit=" triples", desc=f"<{graph}>", file=sys.stderr, disable=None)
+        bars[graph].total = total  # lower at the end when the file repeated triples
         bars[graph].update(sent - bars[graph].n)
 
     try:
