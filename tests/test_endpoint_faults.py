@@ -585,3 +585,13 @@ def test_push_refuses_a_step_out_of_range(step: str, capsys: pytest.CaptureFixtu
     assert f"argument --step: give 0 (one PUT a graph) or 1000 to 10000000 triples a step, not {step}" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize("iri", ["http://example.org/g> } } ; DROP ALL ; #", "not-absolute", "http://a/b c"])
+def test_a_graph_iri_that_could_rewrite_a_query_is_refused_before_anything_is_sent(iri: str) -> None:
+    with ScriptedServer([CREATED]) as server:
+        with pytest.raises(OmsError, match=r"is not an absolute IRI .*; give a graph IRI"):
+            push_graph(_graph(), server.url, iri, policy=FAST, steps=_steps(server, 1000))
+        with pytest.raises(OmsError, match=r"is not an absolute IRI"):
+            count_triples(server.url, iri, policy=FAST)
+    assert server.requests == []

@@ -5,7 +5,8 @@ Writes use the SPARQL 1.1 Graph Store HTTP Protocol: one ``PUT`` of N-Triples to
 store as pushing once. Blank nodes are replaced by IRIs derived from the content
 (:func:`skolemise`), so they too come out the same every time. The body is spooled to
 a temporary file and streamed with its ``Content-Length``; nothing is sent unless the
-whole input has been read.
+whole input has been read (a file given to :func:`push_file` with steps: found sound by a
+first reading).
 
 A graph of more than :attr:`Steps.size` triples (the linked HPO graph: 2.4 million) is
 replaced in steps instead, each a request of bounded size: its old triples are deleted
@@ -380,6 +381,8 @@ def push_quads(
     sent while the input is read.
     """
     policy = policy or HttpPolicy()
+    if default_graph:
+        graph_term(default_graph)  # refused before anything is read or sent
     streamed = {g for g, n in (counts or {}).items() if steps and n > steps.size}
     bodies: dict[str, _Body] = {}
     stepped: dict[str, tuple[_Lines, _Stepped]] = {}
@@ -520,6 +523,21 @@ def _target_graph(quad: ox.Quad | ox.Triple, default_graph: str | None) -> str:
     )
 
 
+def graph_term(iri: str) -> str:
+    """``<iri>`` for query text, once pyoxigraph has found ``iri`` an absolute IRI: a graph IRI
+    given on the command line must not close the ``<...>`` and write the rest of a query.
+
+    >>> graph_term("https://w3id.org/omskg/graph/core")
+    '<https://w3id.org/omskg/graph/core>'
+    """
+    try:
+        return str(ox.NamedNode(iri))
+    except ValueError as exc:
+        raise OmsError(
+            f"{iri!r} is not an absolute IRI ({exc}); give a graph IRI such as http://example.org/g"
+        ) from None
+
+
 def _graph_url(gsp_url: str, graph: str) -> str:
     return f"{gsp_url}{'&' if '?' in gsp_url else '?'}{urlencode({'graph': graph})}"
 
@@ -535,8 +553,8 @@ def _put_graph(gsp_url: str, graph: str, body: _Body, size: int, policy: HttpPol
 def _clear_in_steps(graph: str, steps: Steps, policy: HttpPolicy) -> None:
     """Delete every triple of ``graph``, ``steps.size`` at a time, until a count finds none."""
     delete = (
-        f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
-        f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }} LIMIT {steps.size} }} }}"
+        f"DELETE {{ GRAPH {graph_term(graph)} {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
+        f"{{ GRAPH {graph_term(graph)} {{ ?s ?p ?o }} }} LIMIT {steps.size} }} }}"
     ).encode()
     headers = {"Content-Type": "application/sparql-update", "Content-Length": str(len(delete))}
     request = partial(Request, steps.update_url, method="POST", headers=headers)
@@ -695,7 +713,7 @@ def remote_select(
 
 def count_triples(query_url: str, graph_iri: str, *, policy: HttpPolicy | None = None) -> int:
     """How many triples the store at ``query_url`` holds in the named graph ``graph_iri``."""
-    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}"
+    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph_term(graph_iri)} {{ ?s ?p ?o }} }}"
     table = remote_select(query_url, text, graphs=(), policy=policy, name="count")
     return int(str(table.rows[0][0]))
 
