@@ -29,10 +29,14 @@ $(STAMP): pyproject.toml
 # Graphviz for the diagrams, Virtuoso for test-engines. The tests start their own servers.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT  := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
-# $(call need,COMMAND,PACKAGE): install PACKAGE unless COMMAND is on PATH (apt-get update only if needed).
-need = command -v $(1) >/dev/null || { command -v apt-get >/dev/null || \
-	{ echo "error: $(1) not found and no apt-get to install it; install $(2)"; exit 2; }; \
-	$(APT) install -y --no-install-recommends $(2) || { $(APT) update && $(APT) install -y --no-install-recommends $(2); }; }
+# $(call provide,TEST,WHAT,PACKAGE): unless the shell TEST holds, install PACKAGE (apt-get update only if needed).
+provide = $(1) || { command -v apt-get >/dev/null || \
+	{ echo "error: $(2) not found and no apt-get to install it; install $(3)"; exit 2; }; \
+	$(APT) install -y --no-install-recommends $(3) || { $(APT) update && $(APT) install -y --no-install-recommends $(3); }; }
+# $(call need,COMMAND,PACKAGE): PACKAGE unless COMMAND is on PATH.
+need = $(call provide,command -v $(1) >/dev/null,$(1),$(2))
+# $(call need-lib,LIBRARY,PACKAGE): PACKAGE unless the linker knows LIBRARY (unixODBC's, for pyodbc).
+need-lib = $(call provide,/sbin/ldconfig -p | grep -q '$(1)',$(1),$(2))
 
 $(TESTED): $(STAMP)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
@@ -67,7 +71,8 @@ docs-check: $(TESTED) ## rerun the commands shown in README.md and docs/ and com
 
 test-engines: $(TESTED) ## the endpoint tests on a second store, Virtuoso (installed if missing); the whole HPO graph pushed into both
 	@$(call need,virtuoso-t,virtuoso-opensource)
-	$(BIN)/python -m pytest -m "engine or whole_push" --engine virtuoso --whole-push
+	@$(call need-lib,libodbc.so.2,libodbc2)
+	$(BIN)/python -m pytest -m "engine or virtuoso or whole_push" --engine virtuoso --whole-push
 
 BENCHED := $(VENV)/.installed-bench
 
@@ -87,6 +92,7 @@ bench-annotate: $(BENCHED) ## recall and precision of omskg annotate against our
 
 bench-push: $(TESTED) ## time omskg push of the core and HPO graphs into Oxigraph and Virtuoso, against their own loaders
 	@$(call need,virtuoso-t,virtuoso-opensource)
+	@$(call need-lib,libodbc.so.2,libodbc2)
 	$(BIN)/python bench/push.py
 
 bench-serve: $(TESTED) ## time the web server's routes and the pages' rendering in Chromium

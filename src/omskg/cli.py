@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Never
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import yaml
@@ -71,6 +72,7 @@ from omskg.remote_store import (
     run_remote_query,
     store_urls,
 )
+from omskg.virtuoso_bulk import BulkFolder, VirtuosoSql, bulk_push_file
 from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
 from omskg.web.diagram import entity_iri, local_name, render, to_dot
 from omskg.web.sandbox import run_isolated_query
@@ -191,13 +193,31 @@ def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str,
     )
 
 
+def _virtuoso_bulk(args: argparse.Namespace) -> tuple[VirtuosoSql, BulkFolder]:
+    """How to reach Virtuoso's bulk loader: its SQL address (the URL's host, port 1111,
+    unless --virtuoso-sql) with the credentials in the environment, and the shared folder."""
+    address = args.virtuoso_sql or urlsplit(args.url).hostname or ""
+    folder = Path(args.virtuoso_bulk).resolve()
+    return VirtuosoSql.from_environment(address), BulkFolder(
+        folder, args.virtuoso_dir_on_server or str(folder)
+    )
+
+
 def cmd_push(args: argparse.Namespace) -> int:
+    if not args.virtuoso_bulk and (args.virtuoso_sql or args.virtuoso_dir_on_server):
+        raise OmsError("--virtuoso-sql and --virtuoso-dir-on-server go with --virtuoso-bulk DIR")
+    if args.virtuoso_bulk and not args.hpo:
+        raise OmsError("--virtuoso-bulk loads the file given with --hpo; give it")
+    if args.virtuoso_bulk:
+        _virtuoso_bulk(args)  # a missing password or driver is named before anything is sent
     urls = store_urls(args.url, gsp=args.gsp, query=args.query_url, update=args.update_url)
     policy = HttpPolicy(timeout=args.timeout)
     stepwise = Steps(urls.query, urls.update, args.step) if args.step else None
     with push_progress() as progress:
         pushes = [push_graph(build_graph().graph, urls.gsp, args.graph, policy=policy, steps=stepwise)]
-        if args.hpo:
+        if args.hpo and args.virtuoso_bulk:
+            pushes += bulk_push_file(Path(args.hpo), *_virtuoso_bulk(args))
+        elif args.hpo:
             pushes += push_file(Path(args.hpo), urls.gsp, policy=policy, steps=stepwise, progress=progress)
     complete = True
     for pushed in pushes:
@@ -505,6 +525,23 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_STEP,
         metavar="N",
         help=f"replace a graph of more than N triples N at a time ({DEFAULT_STEP}; 0: each graph in one PUT)",
+    )
+    push.add_argument(
+        "--virtuoso-bulk",
+        metavar="DIR",
+        help="load the --hpo file with Virtuoso's own bulk loader from DIR, a folder the server "
+        "reads (in its DirsAllowed); the user and password come from VIRTUOSO_USER (dba) and "
+        "VIRTUOSO_PASSWORD",
+    )
+    push.add_argument(
+        "--virtuoso-sql",
+        metavar="HOST:PORT",
+        help="with --virtuoso-bulk: Virtuoso's SQL port (URL's host:1111)",
+    )
+    push.add_argument(
+        "--virtuoso-dir-on-server",
+        metavar="PATH",
+        help="with --virtuoso-bulk: the server's path of DIR, if not the same (a server in a container)",
     )
     push.set_defaults(func=cmd_push)
     link = sub.add_parser("link", help="load the core graph and the linked HPO dataset into an on-disk store")

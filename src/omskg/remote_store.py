@@ -391,7 +391,7 @@ def push_quads(
             if default_graph and default_graph not in streamed:
                 bodies[default_graph] = _Body(files.enter_context(tempfile.TemporaryFile()))
             for quad in quads:
-                graph = _target_graph(quad, default_graph)
+                graph = target_graph(quad, default_graph)
                 triple = quad.triple if isinstance(quad, ox.Quad) else quad
                 if graph in streamed:
                     if graph not in stepped:
@@ -472,24 +472,18 @@ def push_file(
     :func:`push_quads`; with ``steps``, the file is read twice: first to check that all of
     it parses and to count each graph's quads, then to send, a graph of more than one step
     while it is read."""
-    inner = path.name.removesuffix(".gz")
-    fmt = ox.RdfFormat.from_extension(inner.rpartition(".")[2]) if "." in inner else None
-    if fmt is None:
-        raise OmsError(f"{path}: unknown RDF file suffix; use .nt, .nq or another RDF suffix (.gz allowed)")
-    if not path.is_file():
-        raise OmsError(f"{path}: no such file")
-    check_rdf_file(path, fmt.media_type)  # pyoxigraph crashes on deep nesting, expands entities
+    fmt = rdf_file_format(path)
     counts = None
     if steps:
-        with _parsed(path, fmt) as quads:
+        with parsed(path, fmt) as quads:
             by_name = Counter(map(attrgetter("graph_name"), quads))
         if ox.DefaultGraph() in by_name and not graph_iri:
-            with _parsed(path, fmt) as quads:
-                _target_graph(next(q for q in quads if q.graph_name == ox.DefaultGraph()), graph_iri)
+            with parsed(path, fmt) as quads:
+                target_graph(next(q for q in quads if q.graph_name == ox.DefaultGraph()), graph_iri)
         counts = Counter[str]()
         for name, count in by_name.items():
             counts[name.value if isinstance(name, ox.NamedNode) else str(graph_iri)] += count
-    with _parsed(path, fmt) as quads:
+    with parsed(path, fmt) as quads:
         return push_quads(
             quads,
             gsp_url,
@@ -501,17 +495,31 @@ def push_file(
         )
 
 
+def rdf_file_format(path: Path) -> ox.RdfFormat:
+    """The RDF syntax of the file ``path`` by its suffix (``.gz`` aside), once it is found to
+    exist and to be within the input limits; an :class:`OmsError` otherwise."""
+    inner = path.name.removesuffix(".gz")
+    fmt = ox.RdfFormat.from_extension(inner.rpartition(".")[2]) if "." in inner else None
+    if fmt is None:
+        raise OmsError(f"{path}: unknown RDF file suffix; use .nt, .nq or another RDF suffix (.gz allowed)")
+    if not path.is_file():
+        raise OmsError(f"{path}: no such file")
+    check_rdf_file(path, fmt.media_type)  # pyoxigraph crashes on deep nesting, expands entities
+    return fmt
+
+
 @contextlib.contextmanager
-def _parsed(path: Path, fmt: ox.RdfFormat) -> Iterator[Iterator[ox.Quad]]:
-    """The quads of ``path`` as pyoxigraph parses them; a syntax error is an :class:`OmsError`."""
+def parsed(path: Path, fmt: ox.RdfFormat, *, shown: Path | None = None) -> Iterator[Iterator[ox.Quad]]:
+    """The quads of ``path`` as pyoxigraph parses them; a syntax error is an :class:`OmsError`
+    naming the file as ``shown`` (``path`` itself unless given)."""
     with path.open("rb") as raw, gzip.open(raw) if path.suffix == ".gz" else nullcontext(raw) as stream:
         try:
             yield ox.parse(cast(IO[bytes], stream), fmt)
         except (SyntaxError, OSError, EOFError) as exc:
-            raise OmsError(f"{path}: not valid {fmt.name}: {exc}; nothing was pushed") from None
+            raise OmsError(f"{shown or path}: not valid {fmt.name}: {exc}; nothing was pushed") from None
 
 
-def _target_graph(quad: ox.Quad | ox.Triple, default_graph: str | None) -> str:
+def target_graph(quad: ox.Quad | ox.Triple, default_graph: str | None) -> str:
     name = quad.graph_name if isinstance(quad, ox.Quad) else ox.DefaultGraph()
     if isinstance(name, ox.NamedNode):
         return name.value
