@@ -145,14 +145,17 @@ def leftovers(store: RunningStore) -> list[str]:
     return copies + [line.strip() for line in listed.splitlines() if "omskg-push-" in line]
 
 
-def bulk(store: RunningStore, path: Path, **changes: str) -> None:
-    """``bulk_push_file`` into ``store``, with ``changes`` to its folder's server path or password."""
+def bulk(store: RunningStore, path: Path, **changes: str) -> list[tuple[str, int, int]]:
+    """``bulk_push_file`` into ``store``, with ``changes`` to its folder's server path or
+    password; what it told its progress."""
     assert store.folder
     sql = VirtuosoSql.from_environment(f"127.0.0.1:{store.sql_port}", {"VIRTUOSO_PASSWORD": "dba", **changes})
     on_server = store.folder / changes.get("on_server", "")  # an absolute path stays as given
     if on_server.is_relative_to(store.folder):
         on_server.mkdir(exist_ok=True)  # a folder the server may read, without the file
-    bulk_push_file(path, sql, BulkFolder(store.folder, str(on_server)))
+    told: list[tuple[str, int, int]] = []
+    bulk_push_file(path, sql, BulkFolder(store.folder, str(on_server)), progress=lambda *a: told.append(a))
+    return told
 
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -162,13 +165,9 @@ OLD = {("<http://example.org/gone>", "<http://example.org/p>", f'"1"^^<{XSD}inte
 @pytest.fixture
 def filled(virtuoso: RunningStore, tmp_path: Path) -> RunningStore:
     """The store with one triple in graph G1, loaded the same way."""
-    bulk(
-        virtuoso,
-        write(
-            tmp_path / "old.nq",
-            f'<http://example.org/gone> <http://example.org/p> "1"^^<{XSD}integer> <{G1}> .\n',
-        ),
-    )
+    old = f'<http://example.org/gone> <http://example.org/p> "1"^^<{XSD}integer> <{G1}> .\n'
+    # loaded before the first count (every 2 s): the progress is told the total only
+    assert bulk(virtuoso, write(tmp_path / "old.nq", old)) == [(G1, 1, 1)]
     assert triples(virtuoso, G1) == OLD
     return virtuoso
 
@@ -223,3 +222,18 @@ def test_an_error_of_the_loader_is_reported_with_its_own_message(
     with pytest.raises(OmsError, match=r"bulk loader did not load .*new\.nq \(state 2, .*SP029.*push again"):
         bulk(filled, write(tmp_path / "new.nq", LOADER_REFUSES))
     assert leftovers(filled) == []
+
+
+@pytest.mark.slow
+@pytest.mark.virtuoso
+def test_the_progress_follows_the_graph_while_it_loads(
+    virtuoso: RunningStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("omskg.virtuoso_bulk.POLL", 0.01)  # counts while 50,000 triples load
+    lines = "".join(
+        f'<http://example.org/s{i}> <http://example.org/p> "{i}" <{G2}> .\n' for i in range(50_000)
+    )
+    told = bulk(virtuoso, write(tmp_path / "many.nq.gz", lines))
+    assert len(told) >= 2 and told[-1] == (G2, 50_000, 50_000)
+    assert all(graph == G2 and total == 50_000 for graph, _, total in told)
+    assert [done for _, done, _ in told] == sorted(done for _, done, _ in told)

@@ -216,7 +216,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     with push_progress() as progress:
         pushes = [push_graph(build_graph().graph, urls.gsp, args.graph, policy=policy, steps=stepwise)]
         if args.hpo and args.virtuoso_bulk:
-            pushes += bulk_push_file(Path(args.hpo), *_virtuoso_bulk(args))
+            pushes += bulk_push_file(Path(args.hpo), *_virtuoso_bulk(args), progress=progress)
         elif args.hpo:
             pushes += push_file(Path(args.hpo), urls.gsp, policy=policy, steps=stepwise, progress=progress)
     complete = True
@@ -419,8 +419,8 @@ def _step(text: str) -> int:
 
 @contextlib.contextmanager
 def push_progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar on standard error for each graph pushed in steps (none when standard
-    error is not a terminal); closed when the push ends."""
+    """A progress bar on standard error for each graph pushed in steps or bulk-loaded (none
+    when standard error is not a terminal); closed when the push ends."""
     from tqdm import tqdm
 
     bars: dict[str, tqdm[Never]] = {}

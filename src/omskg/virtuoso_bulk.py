@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
@@ -50,7 +51,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from omskg.errors import OmsError
-from omskg.remote_store import Pushed, graph_term, parsed, rdf_file_format, target_graph
+from omskg.remote_store import Progress, Pushed, graph_term, parsed, rdf_file_format, target_graph
 
 DEFAULT_SQL_PORT = 1111
 USER_VARIABLE, PASSWORD_VARIABLE, DRIVER_VARIABLE = (
@@ -68,6 +69,8 @@ DRIVERS = (
 # the syntaxes both pyoxigraph and Virtuoso 7.2's loader read alike, one triple or quad a line
 LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
 LOADED, WAITING = 2, 0  # DB.DBA.LOAD_LIST.ll_state
+QUADS = "DB.DBA.RDF_QUAD"  # Virtuoso's table of all quads
+POLL = 2.0  # seconds between two counts of a graph being loaded
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,18 @@ def _driver(environ: Mapping[str, str]) -> str:
 
 
 def bulk_push_file(
-    path: Path, sql: VirtuosoSql, folder: BulkFolder, *, graph_iri: str | None = None
+    path: Path,
+    sql: VirtuosoSql,
+    folder: BulkFolder,
+    *,
+    graph_iri: str | None = None,
+    progress: Progress | None = None,
 ) -> list[Pushed]:
     """Replace each graph of the N-Triples or N-Quads file ``path`` (``.gz`` allowed) in
     Virtuoso by its bulk loader (see the module); triples outside a named graph go into
-    ``graph_iri``. Returns each graph with its distinct triples and the file's size."""
+    ``graph_iri``. ``progress`` is told each graph's triples in the store while the loader
+    runs (every :data:`POLL` seconds, from a second connection), and its total at the end.
+    Returns each graph with its distinct triples and the file's size."""
     fmt = rdf_file_format(path)
     if fmt not in LINE_FORMATS:
         raise OmsError(
@@ -156,13 +166,17 @@ def bulk_push_file(
         try:
             for graph in counts:
                 cursor.execute("log_enable(3, 1)")
-                cursor.execute("DELETE FROM DB.DBA.RDF_QUAD WHERE G = iri_to_id(?)", graph)
-            cursor.execute("rdf_loader_run()")
+                cursor.execute(f"DELETE FROM {QUADS} WHERE G = iri_to_id(?)", graph)
+            with _watching(sql, counts, progress):
+                cursor.execute("rdf_loader_run()")
             cursor.execute("checkpoint")
             _check_loaded(cursor, file, path)
         finally:
             _forget(cursor, file)
         size = copy.stat().st_size
+    for graph, triples in counts.items():
+        if progress:
+            progress(graph, triples, triples)
     return [Pushed(graph, triples, size) for graph, triples in counts.items()]
 
 
@@ -171,8 +185,9 @@ def distinct_triples(
 ) -> Counter[str]:
     """Each target graph of ``path`` with its number of distinct triples (a file may repeat
     a triple; a store holds it once), told apart by pyoxigraph's 64-bit hash of each triple:
-    hashing is twice as fast as keeping each triple's text, and two of the HPO graph's 2.4
-    million triples share a hash about once in ten million files. A file that does not parse,
+    for the HPO graph this pass takes 4.4 s where a digest of each triple's text, as the
+    stepwise route keeps, takes 7.0 s (parsing alone 3.0 s), and two of its 2.4 million
+    triples share a hash about once in six million files. A file that does not parse,
     or a triple outside a named graph without ``graph_iri``, is an :class:`OmsError` naming
     the file as ``shown`` (the user's file, of which ``path`` is a copy)."""
     seen: defaultdict[str, set[int]] = defaultdict(set)
@@ -230,6 +245,34 @@ def _connected(sql: VirtuosoSql) -> Iterator[Any]:
     finally:
         with contextlib.suppress(pyodbc.Error):
             connection.close()
+
+
+@contextlib.contextmanager
+def _watching(sql: VirtuosoSql, counts: Counter[str], progress: Progress | None) -> Iterator[None]:
+    """While the body runs, tell ``progress`` each graph's triples in the store every
+    :data:`POLL` seconds, counted on a connection of its own; a failed count ends the
+    watching, not the push (the count after the load is the one checked)."""
+    if progress is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        with contextlib.suppress(OmsError), _connected(sql) as cursor:
+            while not done.wait(POLL):
+                for graph, total in counts.items():
+                    row = cursor.execute(
+                        f"SELECT COUNT(*) FROM {QUADS} WHERE G = iri_to_id(?, 0)", graph
+                    ).fetchone()
+                    progress(graph, min(row[0] or 0, total), total)
+
+    watcher = threading.Thread(target=watch, name="bulk-load-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def _login_failure(sql: VirtuosoSql, exc: Exception) -> str:
