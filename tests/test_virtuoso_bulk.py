@@ -15,6 +15,7 @@ import pytest
 from engine_virtuoso import isql, start_virtuoso
 from engines import RunningStore
 from omskg.cli import main
+from omskg.curation.build import build_graph
 from omskg.errors import OmsError
 from omskg.remote_store import count_triples, remote_select
 from omskg.virtuoso_bulk import BulkFolder, VirtuosoSql, bulk_push_file, distinct_triples, sql_address
@@ -81,15 +82,35 @@ def test_a_sql_address_is_host_and_port(address: str) -> None:
         (["--virtuoso-sql", "localhost:1111"], "go with --virtuoso-bulk"),
         (["--virtuoso-dir-on-server", "/data"], "go with --virtuoso-bulk"),
         (["--virtuoso-bulk", "."], "loads the file given with --hpo"),
-        (["--virtuoso-bulk", ".", "--hpo", "hpo.nq"], "set VIRTUOSO_PASSWORD"),
+        (["--virtuoso-bulk", ".", "--hpo", "{tmp}/none.nq"], "none.nq: no such file"),
+        (
+            ["--virtuoso-bulk", ".", "--hpo", "{tmp}/g.ttl"],
+            "g.ttl: Virtuoso's bulk loader is given N-Triples",
+        ),
+        (["--virtuoso-bulk", ".", "--hpo", "{tmp}/g.nq"], "set VIRTUOSO_PASSWORD"),
+        (["--virtuoso-bulk", "{tmp}/none", "--hpo", "{tmp}/g.nq"], "none: no such folder"),
     ],
 )
 def test_the_command_checks_its_options_before_sending(
-    extra: list[str], message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    extra: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.delenv("VIRTUOSO_PASSWORD", raising=False)
+    for name in ("g.ttl", "g.nq"):
+        write(
+            tmp_path / name,
+            f"<http://example.org/a> <http://example.org/p> <http://example.org/b> <{G1}> .\n",
+        )
+    if "none" in message:
+        monkeypatch.setenv("VIRTUOSO_PASSWORD", "pw")
+        monkeypatch.setenv("VIRTUOSO_ODBC_DRIVER", __file__)
+    else:
+        monkeypatch.delenv("VIRTUOSO_PASSWORD", raising=False)
     # port 9 (discard) on loopback: a request sent would fail otherwise than with the message
-    assert main(["push", "http://127.0.0.1:9/sparql-graph-crud", *extra]) == 2
+    arguments = [argument.format(tmp=tmp_path) for argument in extra]
+    assert main(["push", "http://127.0.0.1:9/sparql-graph-crud", *arguments]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -237,3 +258,21 @@ def test_the_progress_follows_the_graph_while_it_loads(
     assert len(told) >= 2 and told[-1] == (G2, 50_000, 50_000)
     assert all(graph == G2 and total == 50_000 for graph, _, total in told)
     assert [done for _, done, _ in told] == sorted(done for _, done, _ in told)
+
+
+@pytest.mark.slow
+@pytest.mark.virtuoso
+def test_a_refused_login_pushes_not_even_the_core_graph(
+    virtuoso: RunningStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    core = "http://example.org/bulk/core"  # the core graph goes here (--graph), empty so far
+    monkeypatch.setenv("VIRTUOSO_PASSWORD", "wrong")
+    assert push(virtuoso, write(tmp_path / "new.nq", LINES), "--graph", core) == 2
+    assert "refused the login of 'dba'" in capsys.readouterr().err
+    assert count_triples(virtuoso.query_url, core) == 0
+    monkeypatch.setenv("VIRTUOSO_PASSWORD", "dba")  # the same push, logged in: it was the login
+    assert push(virtuoso, write(tmp_path / "new.nq", LINES), "--graph", core) == 0
+    assert count_triples(virtuoso.query_url, core) == len(build_graph().graph)

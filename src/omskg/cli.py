@@ -72,7 +72,7 @@ from omskg.remote_store import (
     run_remote_query,
     store_urls,
 )
-from omskg.virtuoso_bulk import BulkFolder, VirtuosoSql, bulk_push_file
+from omskg.virtuoso_bulk import BulkFolder, VirtuosoSql, bulk_format, bulk_push_file, check_login
 from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
 from omskg.web.diagram import entity_iri, local_name, render, to_dot
 from omskg.web.sandbox import run_isolated_query
@@ -193,30 +193,33 @@ def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str,
     )
 
 
-def _virtuoso_bulk(args: argparse.Namespace) -> tuple[VirtuosoSql, BulkFolder]:
-    """How to reach Virtuoso's bulk loader: its SQL address (the URL's host, port 1111,
-    unless --virtuoso-sql) with the credentials in the environment, and the shared folder."""
-    address = args.virtuoso_sql or urlsplit(args.url).hostname or ""
+def _virtuoso_bulk(args: argparse.Namespace) -> tuple[VirtuosoSql, BulkFolder] | None:
+    """With --virtuoso-bulk, how to reach Virtuoso's bulk loader: its SQL address (the URL's
+    host, port 1111, unless --virtuoso-sql) with the credentials in the environment, and the
+    shared folder; each checked, the login too, before anything is sent."""
+    if not args.virtuoso_bulk:
+        if args.virtuoso_sql or args.virtuoso_dir_on_server:
+            raise OmsError("--virtuoso-sql and --virtuoso-dir-on-server go with --virtuoso-bulk DIR")
+        return None
+    if not args.hpo:
+        raise OmsError("--virtuoso-bulk loads the file given with --hpo; give it")
+    bulk_format(Path(args.hpo))
+    sql = VirtuosoSql.from_environment(args.virtuoso_sql or urlsplit(args.url).hostname or "")
     folder = Path(args.virtuoso_bulk).resolve()
-    return VirtuosoSql.from_environment(address), BulkFolder(
-        folder, args.virtuoso_dir_on_server or str(folder)
-    )
+    shared = BulkFolder(folder, args.virtuoso_dir_on_server or str(folder))
+    check_login(sql)
+    return sql, shared
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    if not args.virtuoso_bulk and (args.virtuoso_sql or args.virtuoso_dir_on_server):
-        raise OmsError("--virtuoso-sql and --virtuoso-dir-on-server go with --virtuoso-bulk DIR")
-    if args.virtuoso_bulk and not args.hpo:
-        raise OmsError("--virtuoso-bulk loads the file given with --hpo; give it")
-    if args.virtuoso_bulk:
-        _virtuoso_bulk(args)  # a missing password or driver is named before anything is sent
+    bulk = _virtuoso_bulk(args)
     urls = store_urls(args.url, gsp=args.gsp, query=args.query_url, update=args.update_url)
     policy = HttpPolicy(timeout=args.timeout)
     stepwise = Steps(urls.query, urls.update, args.step) if args.step else None
     with push_progress() as progress:
         pushes = [push_graph(build_graph().graph, urls.gsp, args.graph, policy=policy, steps=stepwise)]
-        if args.hpo and args.virtuoso_bulk:
-            pushes += bulk_push_file(Path(args.hpo), *_virtuoso_bulk(args), progress=progress)
+        if args.hpo and bulk:
+            pushes += bulk_push_file(Path(args.hpo), *bulk, progress=progress)
         elif args.hpo:
             pushes += push_file(Path(args.hpo), urls.gsp, policy=policy, steps=stepwise, progress=progress)
     complete = True

@@ -84,6 +84,10 @@ class BulkFolder:
     local: Path
     on_server: str
 
+    def __post_init__(self) -> None:
+        if not self.local.is_dir():
+            raise OmsError(f"{self.local}: no such folder; give a folder the Virtuoso server may read")
+
     def server_path(self, name: str) -> str:
         """The server's path of the file ``name`` in this folder, as ``ld_dir`` records it."""
         return f"{self.on_server.rstrip('/')}/{name}"
@@ -152,15 +156,9 @@ def bulk_push_file(
     ``graph_iri``. ``progress`` is told each graph's triples in the store while the loader
     runs (every :data:`POLL` seconds, from a second connection), and its total at the end.
     Returns each graph with its distinct triples and the file's size."""
-    fmt = rdf_file_format(path)
-    if fmt not in LINE_FORMATS:
-        raise OmsError(
-            f"{path}: Virtuoso's bulk loader is given N-Triples or N-Quads (.nt, .nq, .gz allowed)"
-        )
+    fmt = bulk_format(path)
     if graph_iri:
         graph_term(graph_iri)
-    if not folder.local.is_dir():
-        raise OmsError(f"{folder.local}: no such folder; give a folder the Virtuoso server may read")
     with _connected(sql) as cursor, _copied(path, fmt, folder) as copy:
         counts = distinct_triples(copy, fmt, graph_iri, shown=path)
         file = folder.server_path(copy.name)
@@ -180,6 +178,24 @@ def bulk_push_file(
         if progress:
             progress(graph, triples, triples)
     return [Pushed(graph, triples, size) for graph, triples in counts.items()]
+
+
+def bulk_format(path: Path) -> ox.RdfFormat:
+    """The syntax of ``path``, one the bulk route takes (N-Triples or N-Quads, ``.gz``
+    allowed), once the file is found to exist; an :class:`OmsError` otherwise."""
+    fmt = rdf_file_format(path)
+    if fmt not in LINE_FORMATS:
+        raise OmsError(
+            f"{path}: Virtuoso's bulk loader is given N-Triples or N-Quads (.nt, .nq, .gz allowed)"
+        )
+    return fmt
+
+
+def check_login(sql: VirtuosoSql) -> None:
+    """Log in to Virtuoso's SQL interface and out again: an :class:`OmsError` naming the
+    fault (no server there, a refused login) before anything is sent."""
+    with _connected(sql):
+        pass
 
 
 def distinct_triples(
