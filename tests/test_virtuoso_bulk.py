@@ -69,7 +69,8 @@ def test_a_missing_driver_is_named() -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["", "host:", ":1111", "host:99999", "host:port", "h;DRIVER=x:1111", "a b"]
+    "address",
+    ["", "host:", ":1111", "host:99999", "host:port", "h;DRIVER=x:1111", "a b", "::1", "-h:1", "h_1"],
 )
 def test_a_sql_address_is_host_and_port(address: str) -> None:
     with pytest.raises(OmsError, match="not a Virtuoso SQL address"):

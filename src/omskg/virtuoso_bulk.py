@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -73,6 +74,7 @@ LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
 LOADED, WAITING = 2, 0  # DB.DBA.LOAD_LIST.ll_state
 QUADS = "DB.DBA.RDF_QUAD"  # Virtuoso's table of all quads
 POLL = 2.0  # seconds between two counts of a graph being loaded
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")  # a host name or IPv4 address
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,11 @@ def sql_address(address: str) -> str:
     ('db.example.org:1111', '127.0.0.1:1112')
     """
     host, _, port = address.rpartition(":") if ":" in address else (address, "", str(DEFAULT_SQL_PORT))
-    if not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c in host for c in ";{}= /"):
-        raise OmsError(f"{address!r} is not a Virtuoso SQL address; give HOST:PORT (port 1111 by default)")
+    if not _HOST.fullmatch(host) or not port.isdigit() or not 0 < int(port) < 65536:
+        raise OmsError(
+            f"{address!r} is not a Virtuoso SQL address; give HOST:PORT (port 1111 by default), "
+            "the host a name or an IPv4 address"
+        )
     return f"{host}:{port}"
 
 
