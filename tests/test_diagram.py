@@ -50,7 +50,7 @@ OMS_KINDS = {
         "opsoclonus",
         "poorly articulated speech",
         "rage",
-        "severe drowsiness",
+        "drowsiness",
         "tremor",
         "unsteady trembling gait",
     },

@@ -272,6 +272,27 @@ def test_exact_hpo_match_is_not_one_hpo_calls_inexact(
     assert not found, "\n".join(found)
 
 
+def test_hpo_match_by_name_is_exact(
+    mappings: list[Mapping], curated: dict[str, Any], vocab: dict[str, list[dict[str, str]]]
+) -> None:
+    """Rule 1 read the other way: when hp.obo's name or an EXACT synonym of the target is our
+    label or one of our exact synonyms, and no finding meets a disease (rule 3), the mapping
+    is exact; held as close, broad or narrow, one side's name says otherwise."""
+    found = []
+    for m in mappings:
+        if m.predicate == "exact" or not m.target.startswith("HP:"):
+            continue
+        ours = entity_kind(m.entity_type)
+        if ours is not None and target_kinds(m.target, vocab) - {ours}:
+            continue
+        term = hpo()[m.target]
+        theirs = {norm(term.name)} | {norm(s) for s, kind in term.synonyms if kind == "EXACT"}
+        shared = [name for name in our_names(curated[m.entity]) if norm(name) in theirs]
+        if shared:
+            found.append(f"{m.where} {m.entity} -> {m.target} {term.name!r} is {m.predicate}; names {shared}")
+    assert not found, "\n".join(found)
+
+
 # ------------------------------------------------------------------ rule 3: targets in hp.obo
 
 

@@ -77,6 +77,7 @@ CLAUSES: dict[str, tuple[URIRef, URIRef, set[str], set[str] | None]] = {
             "benefitOnset",
             "benefitDurationMin",
             "benefitDurationMax",
+            "approximate",
             "effective",
             "targetFinding",
             "therapeuticGoal",
