@@ -5,6 +5,7 @@ Each case ends in the complete, right answer or in one clear error."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import signal
@@ -286,7 +287,33 @@ def test_a_file_that_does_not_parse_sends_nothing(tmp_path: Path) -> None:
     path = tmp_path / "broken.nq"
     path.write_text('<http://example.org/a> <http://example.org/p> "fine" <http://example.org/g> .\n<oops\n')
     with ScriptedServer([CREATED]) as server:
-        with pytest.raises(OmsError, match=r"broken.nq: not valid N-Quads: .*; nothing was pushed"):
+        with pytest.raises(OmsError, match=r"broken.nq: not valid N-Quads: .*; nothing of it was pushed"):
+            push_file(path, server.url, policy=FAST)
+        assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda data: data[: len(data) // 2], "Compressed file ended"),
+        (lambda data: data[:200] + bytes(b ^ 0xFF for b in data[200:400]) + data[400:], "Error -3|CRC check"),
+        (lambda data: b"not gzip at all\n", "Not a gzipped file"),
+    ],
+    ids=["cut-short", "corrupt", "not-gzip"],
+)
+def test_a_damaged_gzip_file_is_named_and_sends_nothing(
+    tmp_path: Path, damage: Callable[[bytes], bytes], why: str
+) -> None:
+    lines = "".join(
+        f'<http://example.org/s{i}> <http://example.org/p> "{i}" <http://example.org/g> .\n'
+        for i in range(5000)
+    )
+    path = tmp_path / "damaged.nq.gz"
+    path.write_bytes(damage(gzip.compress(lines.encode())))
+    with ScriptedServer([CREATED]) as server:
+        with pytest.raises(
+            OmsError, match=rf"damaged\.nq\.gz: not a whole gzip file \(.*({why}).*\); write it again"
+        ):
             push_file(path, server.url, policy=FAST)
         assert server.requests == []
 

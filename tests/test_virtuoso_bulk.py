@@ -5,6 +5,7 @@ virtuoso``), started once for this module with its data folder as the shared fol
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,13 +123,32 @@ def test_the_bulk_route_takes_line_based_files(tmp_path: Path) -> None:
         bulk_push_file(turtle, sql, BulkFolder(tmp_path, str(tmp_path)))
 
 
+def test_one_push_at_a_time_loads_from_a_folder(tmp_path: Path) -> None:
+    path = write(tmp_path / "g.nq", LINES)
+    sql = VirtuosoSql("127.0.0.1:9", "dba", "pw", __file__)
+    with (tmp_path / "omskg-push.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a push under way holds it
+        with pytest.raises(OmsError, match=r"another omskg push is loading .*omskg-push\.lock is locked"):
+            bulk_push_file(path, sql, BulkFolder(tmp_path, str(tmp_path)))
+
+
+def test_a_library_that_is_no_odbc_driver_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path / "g.nq", LINES)
+    libc = next(Path("/lib").glob("*-linux-gnu/libc.so.6"))  # a shared library, but no driver
+    sql = VirtuosoSql("127.0.0.1:9", "dba", "pw", str(libc))
+    with pytest.raises(
+        OmsError, match=rf"could not load Virtuoso's ODBC driver {libc} .*VIRTUOSO_ODBC_DRIVER"
+    ):
+        bulk_push_file(path, sql, BulkFolder(tmp_path, str(tmp_path)))
+
+
 def test_each_graph_is_counted_by_its_distinct_triples(tmp_path: Path) -> None:
     path = write(tmp_path / "g.nq.gz", LINES + '<http://example.org/a> <http://example.org/p> "2" .\n')
     assert distinct_triples(path, ox.RdfFormat.N_QUADS, G1) == {G1: 3, G2: 2}
-    with pytest.raises(OmsError, match="outside a named graph and no graph IRI"):
+    with pytest.raises(OmsError, match=r"g\.nq\.gz: the triple .* outside a named graph .*N-Quads"):
         distinct_triples(path, ox.RdfFormat.N_QUADS, None)
     broken = write(tmp_path / "copy.nq", LINES + "<http://example.org/a> <http://example.org/p> .\n")
-    with pytest.raises(OmsError, match=r"^mine\.nq: not valid N-Quads.*line 6.*nothing was pushed"):
+    with pytest.raises(OmsError, match=r"^mine\.nq: not valid N-Quads.*line 6.*nothing of it was pushed"):
         distinct_triples(broken, ox.RdfFormat.N_QUADS, None, shown=Path("mine.nq"))
 
 
@@ -142,6 +162,7 @@ def virtuoso(
     if request.config.getoption("--engine") != "virtuoso":
         pytest.skip("needs Virtuoso: make test-engines (--engine virtuoso)")
     store = start_virtuoso(tmp_path_factory.mktemp("bulk"))
+    isql(store.sql_port, "DB.DBA.USER_CREATE('nodba', 'secret');")  # may log in, not load
     yield store
     store.stop()
 
@@ -173,7 +194,7 @@ def bulk(store: RunningStore, path: Path, **changes: str) -> list[tuple[str, int
     assert store.folder
     sql = VirtuosoSql.from_environment(f"127.0.0.1:{store.sql_port}", {"VIRTUOSO_PASSWORD": "dba", **changes})
     on_server = store.folder / changes.get("on_server", "")  # an absolute path stays as given
-    if on_server.is_relative_to(store.folder):
+    if on_server.is_relative_to(store.folder) and not on_server.name.startswith("missing"):
         on_server.mkdir(exist_ok=True)  # a folder the server may read, without the file
     told: list[tuple[str, int, int]] = []
     bulk_push_file(path, sql, BulkFolder(store.folder, str(on_server)), progress=lambda *a: told.append(a))
@@ -222,15 +243,28 @@ def test_a_file_is_loaded_whole_and_replaces_its_graphs(
     [
         (LINES, {"on_server": "/nowhere"}, "may not read /nowhere: add it to DirsAllowed"),
         (LINES, {"on_server": "empty"}, r"does not see /\S+/empty/omskg-push-\w+\.nq: is .* DirsAllowed"),
+        (LINES, {"on_server": "missing"}, r"has no folder /\S+/missing: is .* --virtuoso-dir-on-server"),
         (LINES, {"VIRTUOSO_PASSWORD": "wrong"}, "refused the login of 'dba': check VIRTUOSO_USER"),
+        (
+            LINES,
+            {"VIRTUOSO_USER": "nodba", "VIRTUOSO_PASSWORD": "secret"},
+            "'nodba' may not run the bulk loader",
+        ),
         (LINES + "<http://example.org/a> .\n", {}, r"new\.nq: not valid N-Quads.*line 6"),
     ],
-    ids=["folder-not-allowed", "another-folder", "wrong-password", "broken-file"],
+    ids=[
+        "folder-not-allowed",
+        "another-folder",
+        "missing-folder",
+        "wrong-password",
+        "not-dba",
+        "broken-file",
+    ],
 )
 def test_nothing_is_deleted_when_a_check_fails(
     filled: RunningStore, tmp_path: Path, text: str, changes: dict[str, str], message: str
 ) -> None:
-    with pytest.raises(OmsError, match=f"{message}.*[Nn]othing was pushed"):
+    with pytest.raises(OmsError, match=f"{message}.*[Nn]othing (of it )?was pushed"):
         bulk(filled, write(tmp_path / "new.nq", text), **changes)
     assert triples(filled, G1) == OLD
     assert leftovers(filled) == []
@@ -263,17 +297,43 @@ def test_the_progress_follows_the_graph_while_it_loads(
 
 @pytest.mark.slow
 @pytest.mark.virtuoso
-def test_a_refused_login_pushes_not_even_the_core_graph(
+@pytest.mark.parametrize(
+    ("extra", "text", "message"),
+    [
+        (["--virtuoso-dir-on-server", "/nowhere"], LINES, "may not read /nowhere"),
+        ([], LINES + "<http://example.org/a> .\n", "not valid N-Quads"),
+    ],
+    ids=["folder-not-allowed", "broken-file"],
+)
+def test_a_failed_check_pushes_not_even_the_core_graph(
     virtuoso: RunningStore,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    text: str,
+    message: str,
 ) -> None:
-    core = "http://example.org/bulk/core"  # the core graph goes here (--graph), empty so far
-    monkeypatch.setenv("VIRTUOSO_PASSWORD", "wrong")
-    assert push(virtuoso, write(tmp_path / "new.nq", LINES), "--graph", core) == 2
-    assert "refused the login of 'dba'" in capsys.readouterr().err
+    core = f"http://example.org/bulk/core-{tmp_path.name}"  # the core graph goes here (--graph)
+    monkeypatch.setenv("VIRTUOSO_PASSWORD", "dba")
+    assert push(virtuoso, write(tmp_path / "new.nq", text), "--graph", core, *extra) == 2
+    assert message in capsys.readouterr().err
     assert count_triples(virtuoso.query_url, core) == 0
-    monkeypatch.setenv("VIRTUOSO_PASSWORD", "dba")  # the same push, logged in: it was the login
-    assert push(virtuoso, write(tmp_path / "new.nq", LINES), "--graph", core) == 0
+    assert push(virtuoso, write(tmp_path / "new.nq", LINES), "--graph", core) == 0  # it would be pushed
     assert count_triples(virtuoso.query_url, core) == len(build_graph().graph)
+
+
+@pytest.mark.slow
+@pytest.mark.virtuoso
+def test_what_a_killed_push_left_is_not_loaded_by_the_next(virtuoso: RunningStore, tmp_path: Path) -> None:
+    assert virtuoso.folder
+    stale = write(virtuoso.folder / "omskg-push-0123456789abcdef0123456789abcdef.nq", LOADER_REFUSES)
+    folder = str(virtuoso.folder.resolve())
+    isql(virtuoso.sql_port, f"ld_dir('{folder}', '{stale.name}', '{G1}');")  # waiting, as left
+    assert leftovers(virtuoso) == [stale.name, f"{folder}/{stale.name}"]
+    bulk(virtuoso, write(tmp_path / "new.nq", LINES))  # the stale file would fail the load
+    assert triples(virtuoso, G1) == {
+        ("<http://example.org/a>", "<http://example.org/p>", '"één"@nl'),
+        ("<http://example.org/a>", "<http://example.org/p>", "<http://example.org/b>"),
+    }
+    assert leftovers(virtuoso) == []

@@ -72,7 +72,7 @@ from omskg.remote_store import (
     run_remote_query,
     store_urls,
 )
-from omskg.virtuoso_bulk import BulkFolder, VirtuosoSql, bulk_format, bulk_push_file, check_login
+from omskg.virtuoso_bulk import BulkFolder, BulkLoad, VirtuosoSql, bulk_format
 from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
 from omskg.web.diagram import entity_iri, local_name, render, to_dot
 from omskg.web.sandbox import run_isolated_query
@@ -196,7 +196,7 @@ def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str,
 def _virtuoso_bulk(args: argparse.Namespace) -> tuple[VirtuosoSql, BulkFolder] | None:
     """With --virtuoso-bulk, how to reach Virtuoso's bulk loader: its SQL address (the URL's
     host, port 1111, unless --virtuoso-sql) with the credentials in the environment, and the
-    shared folder; each checked, the login too, before anything is sent."""
+    shared folder."""
     if not args.virtuoso_bulk:
         if args.virtuoso_sql or args.virtuoso_dir_on_server:
             raise OmsError("--virtuoso-sql and --virtuoso-dir-on-server go with --virtuoso-bulk DIR")
@@ -206,9 +206,7 @@ def _virtuoso_bulk(args: argparse.Namespace) -> tuple[VirtuosoSql, BulkFolder] |
     bulk_format(Path(args.hpo))
     sql = VirtuosoSql.from_environment(args.virtuoso_sql or urlsplit(args.url).hostname or "")
     folder = Path(args.virtuoso_bulk).resolve()
-    shared = BulkFolder(folder, args.virtuoso_dir_on_server or str(folder))
-    check_login(sql)
-    return sql, shared
+    return sql, BulkFolder(folder, args.virtuoso_dir_on_server or str(folder))
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -216,10 +214,13 @@ def cmd_push(args: argparse.Namespace) -> int:
     urls = store_urls(args.url, gsp=args.gsp, query=args.query_url, update=args.update_url)
     policy = HttpPolicy(timeout=args.timeout)
     stepwise = Steps(urls.query, urls.update, args.step) if args.step else None
-    with push_progress() as progress:
+    with contextlib.ExitStack() as stack:
+        # the bulk route checks the file, the login and the folder before the core graph is sent
+        ready = stack.enter_context(BulkLoad(Path(args.hpo), *bulk)) if bulk else None
+        progress = stack.enter_context(push_progress())
         pushes = [push_graph(build_graph().graph, urls.gsp, args.graph, policy=policy, steps=stepwise)]
-        if args.hpo and bulk:
-            pushes += bulk_push_file(Path(args.hpo), *bulk, progress=progress)
+        if ready:
+            pushes += ready.load(progress)
         elif args.hpo:
             pushes += push_file(Path(args.hpo), urls.gsp, policy=policy, steps=stepwise, progress=progress)
     complete = True
@@ -654,11 +655,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OmsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback, and the shell's code for it
+    except KeyboardInterrupt as exc:  # Ctrl-C: one line, not a traceback, and the shell's code for it
         after = (
             f"; {args.out} holds the previous release, or the new one whole if it was already in place"
             if args.command == "build"
-            else ""
+            else "".join(f"; {what}" for what in exc.args)  # what the interrupted step left
         )
         print(f"error: interrupted{after}", file=sys.stderr)
         return INTERRUPTED

@@ -28,6 +28,7 @@ import os
 import re
 import sys
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -310,7 +311,10 @@ def check_rdf_file(
     depth = limit(max_depth, NESTING_ENV, "max_depth")
     if media_type in _LINE_SYNTAXES:
         with path.open("rb") as raw, gzip.open(raw) if path.suffix == ".gz" else nullcontext(raw) as stream:
-            check_line_nesting(cast(IO[bytes], stream), name, depth)
+            try:
+                check_line_nesting(cast(IO[bytes], stream), name, depth)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # cut short, corrupt, not gzip
+                raise InputRefused(name, None, f"not a whole gzip file ({exc}); write it again") from None
         return
     text = decode_utf8(
         read_limited(path, name, limit(max_bytes, RDF_BYTES_ENV, "max_bytes"), "RDF input"), name

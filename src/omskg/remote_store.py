@@ -479,7 +479,7 @@ def push_file(
             by_name = Counter(map(attrgetter("graph_name"), quads))
         if ox.DefaultGraph() in by_name and not graph_iri:
             with parsed(path, fmt) as quads:
-                target_graph(next(q for q in quads if q.graph_name == ox.DefaultGraph()), graph_iri)
+                target_graph(next(q for q in quads if q.graph_name == ox.DefaultGraph()), graph_iri, path)
         counts = Counter[str]()
         for name, count in by_name.items():
             counts[name.value if isinstance(name, ox.NamedNode) else str(graph_iri)] += count
@@ -516,18 +516,23 @@ def parsed(path: Path, fmt: ox.RdfFormat, *, shown: Path | None = None) -> Itera
         try:
             yield ox.parse(cast(IO[bytes], stream), fmt)
         except (SyntaxError, OSError, EOFError) as exc:
-            raise OmsError(f"{shown or path}: not valid {fmt.name}: {exc}; nothing was pushed") from None
+            raise OmsError(
+                f"{shown or path}: not valid {fmt.name}: {exc}; nothing of it was pushed"
+            ) from None
 
 
-def target_graph(quad: ox.Quad | ox.Triple, default_graph: str | None) -> str:
+def target_graph(quad: ox.Quad | ox.Triple, default_graph: str | None, where: Path | None = None) -> str:
+    """The graph ``quad`` goes into: its own, else ``default_graph``; an :class:`OmsError`
+    naming the file ``where`` it was read, when there is neither."""
     name = quad.graph_name if isinstance(quad, ox.Quad) else ox.DefaultGraph()
     if isinstance(name, ox.NamedNode):
         return name.value
     if isinstance(name, ox.DefaultGraph) and default_graph:
         return default_graph
     raise OmsError(
-        f"the triple {quad.subject} {quad.predicate} ... is outside a named graph and no graph IRI "
-        "was given for such triples; nothing was pushed"
+        f"{f'{where}: ' if where else ''}the triple {quad.subject} {quad.predicate} ... is outside a "
+        "named graph and no graph IRI was given for such triples: name the graph of each in the "
+        "file (N-Quads, as `omskg link --nquads` writes); nothing of it was pushed"
     )
 
 

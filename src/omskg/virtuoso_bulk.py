@@ -38,6 +38,7 @@ process list (``isql`` takes it as an argument).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -74,6 +75,7 @@ LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
 LOADED, WAITING = 2, 0  # DB.DBA.LOAD_LIST.ll_state
 QUADS = "DB.DBA.RDF_QUAD"  # Virtuoso's table of all quads
 POLL = 2.0  # seconds between two counts of a graph being loaded
+COPY_PREFIX, LOCK = "omskg-push-", "omskg-push.lock"  # in the shared folder
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")  # a host name or IPv4 address
 
 
@@ -131,8 +133,8 @@ def sql_address(address: str) -> str:
     host, _, port = address.rpartition(":") if ":" in address else (address, "", str(DEFAULT_SQL_PORT))
     if not _HOST.fullmatch(host) or not port.isdigit() or not 0 < int(port) < 65536:
         raise OmsError(
-            f"{address!r} is not a Virtuoso SQL address; give HOST:PORT (port 1111 by default), "
-            "the host a name or an IPv4 address"
+            f"{address!r} is not a Virtuoso SQL address; give --virtuoso-sql HOST:PORT (port 1111 "
+            "by default), the host a name or an IPv4 address"
         )
     return f"{host}:{port}"
 
@@ -161,28 +163,69 @@ def bulk_push_file(
     ``graph_iri``. ``progress`` is told each graph's triples in the store while the loader
     runs (every :data:`POLL` seconds, from a second connection), and its total at the end.
     Returns each graph with its distinct triples and the file's size."""
-    fmt = bulk_format(path)
-    if graph_iri:
-        graph_term(graph_iri)
-    with _connected(sql) as cursor, _copied(path, fmt, folder) as copy:
-        counts = distinct_triples(copy, fmt, graph_iri, shown=path)
-        file = folder.server_path(copy.name)
-        _register(cursor, folder, copy.name, graph_iri or next(iter(counts)))
+    with BulkLoad(path, sql, folder, graph_iri=graph_iri) as ready:
+        return ready.load(progress)
+
+
+class BulkLoad:
+    """A file made ready for Virtuoso's bulk loader: entering checks everything that can be
+    checked before a graph is touched (steps 1 and 2 of the module, after taking the
+    folder's lock); :meth:`load` replaces the graphs (steps 3 and 4); leaving removes the
+    copy and its row (step 5). A caller may send other things in between, knowing the file
+    will load."""
+
+    def __init__(self, path: Path, sql: VirtuosoSql, folder: BulkFolder, *, graph_iri: str | None = None):
+        self.path, self.sql, self.folder, self.graph_iri = path, sql, folder, graph_iri
+        self._stack = contextlib.ExitStack()
+        self.counts: Counter[str] = Counter()
+        self.size = 0
+        self._file = ""
+
+    def __enter__(self) -> BulkLoad:
+        fmt = bulk_format(self.path)
+        if self.graph_iri:
+            graph_term(self.graph_iri)
+        with self._stack as stack:
+            stack.enter_context(_locked(self.folder))
+            self._cursor = stack.enter_context(_connected(self.sql))
+            with _refusals(self.sql, self.folder):
+                _forget_stale(self._cursor, self.folder)
+            copy = stack.enter_context(_copied(self.path, fmt, self.folder))
+            self.counts = distinct_triples(copy, fmt, self.graph_iri, shown=self.path)
+            self.size = copy.stat().st_size
+            self._file = self.folder.server_path(copy.name)
+            _register(
+                self._cursor, self.sql, self.folder, copy.name, self.graph_iri or next(iter(self.counts))
+            )
+            stack.callback(_forget, self._cursor, self._file)
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def load(self, progress: Progress | None = None) -> list[Pushed]:
+        """Empty each graph of the file, have the loader load it, and make it durable; an
+        :class:`OmsError` with the loader's own message when it records one, a
+        ``KeyboardInterrupt`` saying the graphs were emptied when interrupted."""
         try:
-            for graph in counts:
-                cursor.execute("log_enable(3, 1)")
-                cursor.execute(f"DELETE FROM {QUADS} WHERE G = iri_to_id(?)", graph)
-            with _watching(sql, counts, progress):
-                cursor.execute("rdf_loader_run()")
-            cursor.execute("checkpoint")
-            _check_loaded(cursor, file, path)
-        finally:
-            _forget(cursor, file)
-        size = copy.stat().st_size
-    for graph, triples in counts.items():
-        if progress:
-            progress(graph, triples, triples)
-    return [Pushed(graph, triples, size) for graph, triples in counts.items()]
+            for graph in self.counts:
+                self._cursor.execute("log_enable(3, 1)")
+                self._cursor.execute(f"DELETE FROM {QUADS} WHERE G = iri_to_id(?)", graph)
+            with _watching(self.sql, self.counts, progress):
+                self._cursor.execute("rdf_loader_run()")
+            self._cursor.execute("checkpoint")
+        except KeyboardInterrupt:
+            graphs = ", ".join(f"<{graph}>" for graph in self.counts)
+            raise KeyboardInterrupt(
+                f"{graphs} had been emptied for the bulk loader and may hold none, part or all of "
+                f"{self.path}: push again"
+            ) from None
+        _check_loaded(self._cursor, self._file, self.path)
+        for graph, triples in self.counts.items():
+            if progress:
+                progress(graph, triples, triples)
+        return [Pushed(graph, triples, self.size) for graph, triples in self.counts.items()]
 
 
 def bulk_format(path: Path) -> ox.RdfFormat:
@@ -194,13 +237,6 @@ def bulk_format(path: Path) -> ox.RdfFormat:
             f"{path}: Virtuoso's bulk loader is given N-Triples or N-Quads (.nt, .nq, .gz allowed)"
         )
     return fmt
-
-
-def check_login(sql: VirtuosoSql) -> None:
-    """Log in to Virtuoso's SQL interface and out again: an :class:`OmsError` naming the
-    fault (no server there, a refused login) before anything is sent."""
-    with _connected(sql):
-        pass
 
 
 def distinct_triples(
@@ -230,15 +266,42 @@ def distinct_triples(
             0,
         )
     if not names:
-        raise OmsError(f"{shown or path}: no triples; nothing was pushed")
+        raise OmsError(f"{shown or path}: no triples; nothing of it was pushed")
     only = names.pop() if len(names) == 1 else None
     if isinstance(only, ox.NamedNode) or (only and graph_iri):
         return Counter({only.value if isinstance(only, ox.NamedNode) else str(graph_iri): len(hashes)})
     seen: defaultdict[str, set[int]] = defaultdict(set)
     with parsed(path, fmt, shown=shown) as quads:
         for quad in quads:
-            seen[target_graph(quad, graph_iri)].add(hash(quad.triple))
+            seen[target_graph(quad, graph_iri, shown or path)].add(hash(quad.triple))
     return Counter({graph: len(triples) for graph, triples in seen.items()})
+
+
+@contextlib.contextmanager
+def _locked(folder: BulkFolder) -> Iterator[None]:
+    """The folder's lock (``omskg-push.lock``, kept), held by one push at a time: two loads
+    at once mix their graphs (and crashed Virtuoso 7.2 once in four tries)."""
+    lock = folder.local / LOCK
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OmsError(
+                f"another omskg push is loading into Virtuoso from {folder.local} ({lock} is locked); "
+                "wait for it to end; nothing was pushed"
+            ) from None
+        yield
+
+
+def _forget_stale(cursor: Any, folder: BulkFolder) -> None:
+    """Drop what a push killed before its end left (its copy, its row in the loader's list,
+    which ``rdf_loader_run`` would load again); no other push holds the folder meanwhile."""
+    prefix = folder.server_path(COPY_PREFIX)
+    for (file,) in cursor.execute("SELECT ll_file FROM DB.DBA.LOAD_LIST").fetchall():
+        if str(file).startswith(prefix):
+            _forget(cursor, str(file))
+    for copy in folder.local.glob(f"{COPY_PREFIX}*"):
+        copy.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -246,7 +309,7 @@ def _copied(path: Path, fmt: ox.RdfFormat, folder: BulkFolder) -> Iterator[Path]
     """A copy of ``path`` in ``folder`` under a name no other push uses (and no ``_`` or
     ``%``, which ``ld_dir`` would take as a pattern), removed afterwards."""
     suffix = f".{fmt.file_extension}{'.gz' if path.suffix == '.gz' else ''}"
-    copy = folder.local / f"omskg-push-{uuid.uuid4().hex}{suffix}"
+    copy = folder.local / f"{COPY_PREFIX}{uuid.uuid4().hex}{suffix}"
     try:
         try:
             shutil.copyfile(path, copy)
@@ -322,7 +385,13 @@ def _login_failure(sql: VirtuosoSql, exc: Exception) -> str:
     if "Bad login" in message or "28000" in message:
         return (
             f"Virtuoso at {sql.address} refused the login of {sql.user!r}: check {USER_VARIABLE} "
-            f"and {PASSWORD_VARIABLE}; nothing was pushed"
+            f"and {PASSWORD_VARIABLE} (after repeated failures Virtuoso refuses every login from "
+            "this address for a while); nothing was pushed"
+        )
+    if "Driver Manager" in message:  # unixODBC's own: the driver did not load or start
+        return (
+            f"could not load Virtuoso's ODBC driver {sql.driver} ({message}); name the right one "
+            f"in {DRIVER_VARIABLE}; nothing was pushed"
         )
     return (
         f"could not reach Virtuoso's SQL interface at {sql.address} ({message}); give its "
@@ -334,19 +403,13 @@ def _message(exc: Exception) -> str:
     return str(exc.args[-1] if exc.args else exc)
 
 
-def _register(cursor: Any, folder: BulkFolder, name: str, graph: str) -> None:
-    """``ld_dir`` the copy; an :class:`OmsError` when the server may not read the folder
-    (error FA003) or, as ``ld_dir`` of a folder without the file says nothing, unless the
-    server now lists the file as waiting."""
-    try:
-        cursor.execute("ld_dir(?, ?, ?)", folder.on_server.rstrip("/"), name, graph)
-    except Exception as exc:  # pyodbc.Error, imported lazily
-        if "FA003" not in _message(exc):
-            raise
-        raise OmsError(
-            f"the Virtuoso server may not read {folder.on_server}: add it to DirsAllowed in its "
-            "virtuoso.ini, or give a folder it may read; nothing was pushed"
-        ) from None
+def _register(cursor: Any, sql: VirtuosoSql, folder: BulkFolder, name: str, graph: str) -> None:
+    """``ld_dir`` the copy; an :class:`OmsError` saying what to do when the server may not
+    read the folder, has no such folder, or refuses the user the loader, and (as ``ld_dir``
+    of a folder without the file says nothing) unless the server now lists the file as
+    waiting."""
+    with _refusals(sql, folder):
+        cursor.execute("ld_dir(?, ?, ?)", folder.server_path("").rstrip("/") or "/", name, graph)
     file = folder.server_path(name)
     waiting = cursor.execute("SELECT ll_state FROM DB.DBA.LOAD_LIST WHERE ll_file = ?", file).fetchall()
     if [tuple(row) for row in waiting] != [(WAITING,)]:
@@ -356,6 +419,35 @@ def _register(cursor: Any, folder: BulkFolder, name: str, graph: str) -> None:
             f"{folder.on_server} (else give --virtuoso-dir-on-server), and is that folder in "
             "DirsAllowed in its virtuoso.ini? Nothing was pushed"
         )
+
+
+@contextlib.contextmanager
+def _refusals(sql: VirtuosoSql, folder: BulkFolder) -> Iterator[None]:
+    """Virtuoso's refusals of the loader (by error code) as an :class:`OmsError` saying what
+    to do; other errors as they are."""
+    try:
+        yield
+    except Exception as exc:  # pyodbc.Error, imported lazily
+        refused = next((why for code, why in _REFUSALS.items() if code in _message(exc)), None)
+        if refused is None:
+            raise
+        what = refused.format(folder=folder.on_server, local=folder.local, user=sql.user)
+        raise OmsError(f"{what}; nothing was pushed") from None
+
+
+_NOT_DBA = (
+    "the Virtuoso user {user!r} may not run the bulk loader (ld_dir and its list): push as dba, "
+    "or grant it EXECUTE on DB.DBA.LD_DIR and DB.DBA.RDF_LOADER_RUN and access to DB.DBA.LOAD_LIST"
+)
+# what the loader's refusals mean, by Virtuoso's error code
+_REFUSALS = {
+    "FA003": "the Virtuoso server may not read {folder}: add it to DirsAllowed in its virtuoso.ini, "
+    "or give a folder it may read",
+    "FA020": "the Virtuoso server has no folder {folder}: is {local} the folder it calls so "
+    "(else give --virtuoso-dir-on-server)?",
+    "SR186": _NOT_DBA,  # no EXECUTE on a procedure
+    "SQ033": _NOT_DBA,  # no access to the loader's list
+}
 
 
 def _check_loaded(cursor: Any, file: str, path: Path) -> None:
