@@ -104,6 +104,43 @@ def test_an_iri_that_names_nothing_gets_a_warning(capsys: pytest.CaptureFixture[
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("where", [[], ["--endpoint", "http://127.0.0.1:9/query"]])
+def test_a_question_of_the_hpo_graph_is_refused_where_the_graph_is_not(
+    where: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    linked = list_queries(folder="linked")
+    assert len(linked) >= 3
+    for query in linked:
+        params = [f"--param={name}={value}" for name, value in query.example.items()]
+        assert main(["query", query.name, *params, *where]) == 2, query.name
+        assert capsys.readouterr().err == (
+            f"error: {query.name} asks the HPO graph: give --store DIR (made by `omskg link`) or "
+            "--endpoint URL --with-hpo\n"
+        )
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["push", "notaurl"],
+        ["push", "http://127.0.0.1:9", "--gsp", "ftp://x/store"],
+        ["query", "care-team", "--endpoint", "notaurl"],
+        ["query", "care-team", "--endpoint", "http:///query"],
+    ],
+)
+def test_a_url_that_is_not_http_is_named(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(arguments) == 2
+    assert "is not an http(s) URL; give the store's address" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_serve_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", port])
+    assert stopped.value.code == 2
+    assert f"give a port from 0 to 65535, not {port}" in capsys.readouterr().err
+
+
 @pytest.mark.slow  # builds the graph once per question (10 s)
 def test_the_list_says_what_each_question_needs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "--list"]) == 0

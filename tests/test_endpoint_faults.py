@@ -22,9 +22,19 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from engines import JSON_RESULTS, Reply, ScriptedServer, Seen, free_port, results_json, start_oxigraph
+from engines import (
+    JSON_RESULTS,
+    Reply,
+    ScriptedServer,
+    Seen,
+    free_port,
+    results_json,
+    results_reply,
+    start_oxigraph,
+)
 from omskg.cli import main
 from omskg.errors import OmsError
+from omskg.query import find_query
 from omskg.remote_store import (
     HttpPolicy,
     Steps,
@@ -227,6 +237,16 @@ def test_a_query_with_its_own_limit_is_sent_as_it_is() -> None:
         text = QUERY + " LIMIT 3"
         table = remote_select(server.url, text, graphs=(), page_size=2)
         assert [str(row[0]) for row in table.rows] == STORED[:3]
+        assert [parse_qs(seen.body.decode())["query"][0] for seen in server.requests] == [text]
+
+
+def test_a_question_whose_comment_says_add_is_sent_as_a_question() -> None:
+    """SPARQLWrapper took "add" in a comment of queries/linked/lookalikes.rq for SPARQL
+    Update's ADD, and sent the question as an update."""
+    text = find_query("lookalikes").text
+    assert re.search(r"^#.*\badd\b", text, re.M)
+    with ScriptedServer([results_reply("disease", [])]) as server:
+        assert remote_select(server.url, text, graphs=()).rows == ()
         assert [parse_qs(seen.body.decode())["query"][0] for seen in server.requests] == [text]
 
 

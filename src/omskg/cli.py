@@ -162,6 +162,11 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise OmsError(f"--param needs NAME=VALUE, got {item!r}")
         params[key] = value
     query = find_query(args.query)
+    if query.path.parent.name == "linked" and not (args.store or (args.endpoint and args.with_hpo)):
+        raise OmsError(
+            f"{query.name} asks the HPO graph: give --store DIR (made by `omskg link`) or "
+            "--endpoint URL --with-hpo"
+        )
     if args.endpoint:
         table = _remote_table(args, query, params)
     elif args.store:  # a worker process answers, under --timeout: pyoxigraph can crash or run for ever
@@ -421,6 +426,13 @@ def _step(text: str) -> int:
     return count
 
 
+def _port(text: str) -> int:
+    number = int(text) if text.isdigit() else -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"give a port from 0 to 65535, not {text}")
+    return number
+
+
 @contextlib.contextmanager
 def push_progress() -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar on standard error for each graph pushed in steps or bulk-loaded (none
@@ -603,7 +615,7 @@ def parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_verify_evidence)
     served = sub.add_parser("serve", help="serve the graph as linked data, web pages and a SPARQL endpoint")
     served.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    served.add_argument("--port", type=int, default=8000, help="port (8000)")
+    served.add_argument("--port", type=_port, default=8000, help="port (8000; 0: any free one)")
     served.add_argument(
         "--store", metavar="DIR", help="serve this store (core and HPO graphs) instead of building"
     )

@@ -59,13 +59,13 @@ from pathlib import Path
 from socket import gaierror
 from typing import IO, Any, TypeVar, cast
 from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
 import pyoxigraph as ox
 from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
-from SPARQLWrapper import JSON, POST, SPARQLWrapper
+from SPARQLWrapper import JSON, POST, SELECT, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 from SPARQLWrapper.Wrapper import QueryResult
 
@@ -161,10 +161,30 @@ def store_urls(
     >>> urls.gsp, urls.query, urls.update
     ('http://localhost:7878/store', 'http://localhost:7878/query', 'http://localhost:7878/update')
     """
+    for given in (url, gsp, query, update):
+        if given is not None:
+            http_url(given)
     base = url.rstrip("/")
     for suffix in ("/store", "/query", "/update"):
         base = base.removesuffix(suffix)
     return StoreUrls(gsp or f"{base}/store", query or f"{base}/query", update or f"{base}/update")
+
+
+def http_url(url: str) -> str:
+    """``url``, once found to be an http or https URL with a host; an :class:`OmsError` naming
+    it otherwise (urllib would raise a bare ValueError).
+
+    >>> http_url("notaurl")
+    Traceback (most recent call last):
+    ...
+    omskg.errors.OmsError: 'notaurl' is not an http(s) URL; give the store's address, such as http://127.0.0.1:7878
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OmsError(
+            f"{url!r} is not an http(s) URL; give the store's address, such as http://127.0.0.1:7878"
+        )
+    return url
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -698,6 +718,7 @@ def remote_select(
     that order may fall differently from one page to the next, so order by enough
     variables to make the order total.
     """
+    http_url(query_url)
     policy = policy or HttpPolicy()
     check_query(text, allowed)
     graphs = tuple(graphs)
@@ -743,6 +764,9 @@ def _top_level_modifiers(text: str, name: str) -> set[str]:
 def _select_once(query_url: str, text: str, graphs: tuple[str, ...], policy: HttpPolicy) -> Table:
     sparql = SPARQLWrapper(query_url)
     sparql.setQuery(text)
+    # SPARQLWrapper guesses the kind from the words of the text, comments included ("add" in
+    # a comment made it send a question as an update); only SELECT comes here
+    sparql.queryType = SELECT
     sparql.setMethod(POST)
     sparql.setOnlyConneg(True)
     sparql.setReturnFormat(JSON)
