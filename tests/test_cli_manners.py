@@ -188,6 +188,17 @@ def test_serve_on_a_busy_port_says_so_and_exits_2(capsys: pytest.CaptureFixture[
     )
 
 
+def test_serve_names_a_host_it_cannot_listen_on_and_a_missing_sources_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--host", "999.1.1.1", "--port", "0"]) == 2
+    assert "error: cannot listen on 999.1.1.1: Name or service not known" in capsys.readouterr().err
+    assert main(["serve", "--sources", str(tmp_path / "none"), "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'none'}: not a folder of source documents; give the folder with --sources DIR\n"
+    )
+
+
 # --- a second build ---------------------------------------------------------------------------
 
 

@@ -250,6 +250,21 @@ def test_a_question_whose_comment_says_add_is_sent_as_a_question() -> None:
         assert [parse_qs(seen.body.decode())["query"][0] for seen in server.requests] == [text]
 
 
+def test_a_question_of_the_hpo_graph_is_not_asked_where_that_graph_is_empty(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Asked without the HPO graph, the agreement question gave 21 plausible rows, all "ours only"."""
+    query = find_query("orphanet-agreement")
+    params = [f"--param={name}={value}" for name, value in query.example.items()]
+    with ScriptedServer([results_reply("s", [])]) as server:
+        assert main(["query", query.name, *params, "--endpoint", server.url, "--with-hpo"]) == 2
+        assert len(server.requests) == 1  # the probe, not the question
+    assert capsys.readouterr().err == (
+        f"error: {server.url} holds no HPO graph <https://w3id.org/omskg/graph/hpo>: push it there "
+        "with `omskg push URL --hpo FILE`\n"
+    )
+
+
 # --- writes: retried only when the server says it did not take the request on ------------
 
 

@@ -208,7 +208,7 @@ def test_build_writes_the_page_and_describes_it(core_release: Path, html: str) -
     written = out / ONTOLOGY_DOCS
     assert written.read_text(encoding="utf-8") == html
     listing = (out.parent / "listing.txt").read_text(encoding="utf-8").splitlines()
-    assert f"{out}/docs/\t1 files, {written.stat().st_size} bytes" in listing
+    assert f"{out}/docs/\t1 file, {written.stat().st_size} bytes" in listing
     description = Graph().parse(out / "omskg.dataset.ttl", format="turtle")
     node = load_release().iri("distribution", ONTOLOGY_DOCS)
     assert description.value(node, DCAT.mediaType) == URIRef(

@@ -69,6 +69,7 @@ from omskg.remote_store import (
     count_triples,
     push_file,
     push_graph,
+    remote_select,
     run_remote_query,
     store_urls,
 )
@@ -119,7 +120,9 @@ def _size_lines(sizes: dict[Path, int], out: Path) -> list[str]:
             folders.setdefault(out / relative.parts[0], []).append(size)
         else:
             lines.append(f"{path}\t{size} bytes")
-    lines += [f"{folder}/\t{len(s)} files, {sum(s)} bytes" for folder, s in folders.items()]
+    lines += [
+        f"{folder}/\t{len(s)} file{'s' * (len(s) != 1)}, {sum(s)} bytes" for folder, s in folders.items()
+    ]
     return lines
 
 
@@ -187,6 +190,16 @@ def _warn_unknown(iris: list[str]) -> None:
 
 def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str, str]) -> Table:
     graphs = [*(args.graph or [str(CORE_GRAPH)]), *([str(HPO_GRAPH)] if args.with_hpo else [])]
+    policy = HttpPolicy(timeout=args.timeout, attempts=args.retries + 1)
+    if query.path.parent.name == "linked":  # without it, the answer would be plausible and wrong
+        probe = remote_select(
+            args.endpoint, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", graphs=[str(HPO_GRAPH)], policy=policy
+        )
+        if not probe.rows:
+            raise OmsError(
+                f"{args.endpoint} holds no HPO graph <{HPO_GRAPH}>: push it there with "
+                "`omskg push URL --hpo FILE`"
+            )
     return run_remote_query(
         args.endpoint,
         query,
@@ -194,7 +207,7 @@ def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str,
         graphs=graphs,
         page_size=args.page_size,
         allowed=frozenset(args.allow_service),
-        policy=HttpPolicy(timeout=args.timeout, attempts=args.retries + 1),
+        policy=policy,
     )
 
 

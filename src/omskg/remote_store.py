@@ -863,7 +863,8 @@ def _with_retries(call: Callable[[], T], url: str, policy: HttpPolicy) -> T:
         except ConnectionError as exc:
             failure = _describe(exc)
         if attempt == policy.attempts:
-            raise OmsError(f"{url}: gave up after {attempt} attempts; the last one failed with {failure}")
+            tries = f"{attempt} attempt{'s' * (attempt != 1)}"
+            raise OmsError(f"{url}: gave up after {tries}; the last one failed with {failure}")
         _pause(url, failure, wait, attempt, policy)
     raise AssertionError("unreachable: the last attempt returns or raises")
 

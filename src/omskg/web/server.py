@@ -505,6 +505,8 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Build (or read from ``store``) the graph and serve it until interrupted."""
+    if sources is not None and not sources.is_dir():
+        raise OmsError(f"{sources}: not a folder of source documents; give the folder with --sources DIR")
     if host not in ("127.0.0.1", "::1", "localhost"):
         print(f"warning: listening on {host}, reachable from other machines", file=sys.stderr)
     _check_port_free(host, port)
@@ -514,7 +516,12 @@ def serve(
         _ontology_docs()  # made once, before the first visitor waits for it
         service = QueryService(source, workers=workers, timeout=timeout)
         app = create_app(site, service)
-        print(f"serving {len(graph)} triples at http://{host}:{port}/ (SPARQL: /sparql)", file=sys.stderr)
+        answered = (
+            f"; SPARQL at /sparql over the store {store} (core and HPO graphs)"
+            if store
+            else " (SPARQL: /sparql)"
+        )
+        print(f"serving {len(graph)} triples at http://{host}:{port}/{answered}", file=sys.stderr)
         uvicorn.run(app, host=host, port=port, log_level="warning", http=HeaderTimeoutProtocol)
 
 
@@ -526,6 +533,8 @@ def _check_port_free(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as exc:
+        if (exc.errno or 0) < 0:  # getaddrinfo's codes: the host is no address of this machine
+            raise OmsError(f"cannot listen on {host}: {exc.strerror}; give another with --host") from None
         reason = "in use (another server?)" if exc.errno == errno.EADDRINUSE else exc.strerror
         raise OmsError(
             f"cannot listen on {host}:{port}: {reason}; stop it or choose another with --port"
