@@ -133,6 +133,34 @@ def test_a_url_that_is_not_http_is_named(arguments: list[str], capsys: pytest.Ca
     assert "is not an http(s) URL; give the store's address" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["serve", "--workers", "0"], "argument --workers: give a whole number from 1, not 0"),
+        (
+            ["serve", "--query-timeout", "-3"],
+            "argument --query-timeout: give a number of seconds above 0, not -3",
+        ),
+        (
+            ["query", "care-team", "--timeout", "nan"],
+            "argument --timeout: give a number of seconds above 0, not nan",
+        ),
+        (
+            ["push", "http://x", "--timeout", "0"],
+            "argument --timeout: give a number of seconds above 0, not 0",
+        ),
+        (["lookalikes", "--top", "0"], "argument --top: give a whole number from 1, not 0"),
+    ],
+)
+def test_a_number_out_of_range_is_named_by_its_option(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(arguments)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("port", ["99999", "-1", "http"])
 def test_serve_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:

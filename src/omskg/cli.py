@@ -439,6 +439,23 @@ def _step(text: str) -> int:
     return count
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 1e6:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"give a number of seconds above 0, not {text}")
+    return seconds
+
+
+def _at_least_one(text: str) -> int:
+    number = int(text) if text.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"give a whole number from 1, not {text}")
+    return number
+
+
 def _port(text: str) -> int:
     number = int(text) if text.isdigit() else -1
     if not 0 <= number <= 65535:
@@ -518,7 +535,7 @@ def parser() -> argparse.ArgumentParser:
     )
     query.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="S",
         help="with --endpoint or --store: seconds to wait (60)",
@@ -543,7 +560,7 @@ def parser() -> argparse.ArgumentParser:
     push.add_argument("--update-url", metavar="URL", help="SPARQL update URL, if not URL/update")
     push.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="S",
         help="seconds to wait for an answer (60), one more per megabyte a write sends",
@@ -586,7 +603,9 @@ def parser() -> argparse.ArgumentParser:
     lookalikes = sub.add_parser("lookalikes", help="rank diseases whose HPO profiles resemble a condition's")
     lookalikes.add_argument("--condition", default=DEFAULT_CONDITION, help="our condition (omse:oms)")
     lookalikes.add_argument("--having", metavar="HP:...", help="only diseases with this or a narrower term")
-    lookalikes.add_argument("--top", type=int, default=10, metavar="N", help="how many to list (10)")
+    lookalikes.add_argument(
+        "--top", type=_at_least_one, default=10, metavar="N", help="how many to list (10)"
+    )
     lookalikes.add_argument("--format", choices=FORMATS, default="table")
     lookalikes.add_argument("--store", metavar="DIR", help="use the store made by `omskg link`")
     lookalikes.set_defaults(func=cmd_lookalikes)
@@ -638,9 +657,11 @@ def parser() -> argparse.ArgumentParser:
         help="folder of the source documents, to show cited passages ($OMSKG_SOURCES)",
     )
     served.add_argument(
-        "--query-timeout", type=float, default=10.0, metavar="S", help="SPARQL time limit (10)"
+        "--query-timeout", type=_seconds, default=10.0, metavar="S", help="SPARQL time limit (10)"
     )
-    served.add_argument("--workers", type=int, default=1, metavar="N", help="SPARQL worker processes (1)")
+    served.add_argument(
+        "--workers", type=_at_least_one, default=1, metavar="N", help="SPARQL worker processes (1)"
+    )
     served.set_defaults(func=cmd_serve)
     sub.add_parser("stats", help="print counts of the graph").set_defaults(func=cmd_stats)
     sub.add_parser(
