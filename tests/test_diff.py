@@ -43,7 +43,7 @@ def test_report_names_each_change(releases: tuple[Graph, Graph]) -> None:
     lines = report(diff_releases(old, new), old, new)
     assert lines == [
         "statements: 1 added, 1 removed, 2 changed; entities: 0 added, 0 removed; "
-        "triples: 91 added, 91 removed",
+        "triples: 92 added, 92 removed",
         "+ hiccup | is a kind of | myoclonus (ninds-oms-myoclonus 1427-1476)",
         "- hiccup | is a kind of | simple physiological myoclonus (ninds-oms-myoclonus 1427-1476)",
         "~ opsoclonus-myoclonus syndrome | has treatment | adrenocorticotropic hormone",
@@ -65,7 +65,7 @@ def test_rdf_difference_turns_old_into_new(releases: tuple[Graph, Graph]) -> Non
     patched += dataset.graph(ADDED_GRAPH)
     assert isomorphic(patched, new)
     # 51 without the quotes: four pieces of evidence changed, ten triples more each for its quote
-    assert len(dataset.graph(REMOVED_GRAPH)) == len(dataset.graph(ADDED_GRAPH)) == 91
+    assert len(dataset.graph(REMOVED_GRAPH)) == len(dataset.graph(ADDED_GRAPH)) == 92
 
 
 def test_same_release_gives_no_difference(built_copy: Graph) -> None:

@@ -8,8 +8,9 @@ of their own, titled from the entity's side ("Treats" on a drug's page). A condi
 finding, a tumour or an infection shows its own statements first; any other entity (a drug,
 a therapy, a document) is mostly known by what names it, so those sections come first.
 Treatments keep their order of use (first step, first choice, main approach, alternative,
-additional option, then the rest). Every relation of the data has a section: a test holds
-the data to it, so a new relation is placed on purpose rather than left in "Other".
+then those given no place, and the further options named beside the others last). Every
+relation of the data has a section: a test holds the data to it, so a new relation is
+placed on purpose rather than left in "Other".
 
 >>> [s.title for s in SECTIONS][:4]
 ['Summary', 'Who it affects', 'Symptoms and signs', 'Causes and triggers']
@@ -78,8 +79,9 @@ NAMED_BY: tuple[SectionKind, ...] = (
     SectionKind("named-by", "Named in statements about other things", ()),
 )
 
-#: Treatments in their order of use; statements with no line come last.
-TREATMENT_ORDER = (OMS.FirstStep, OMS.FirstChoice, OMS.MainApproach, OMS.Alternative, OMS.Additional)
+#: Treatments in their order of use; None stands for the statements given no line, which come
+#: before the further options a source names beside the others.
+TREATMENT_ORDER = (OMS.FirstStep, OMS.FirstChoice, OMS.MainApproach, OMS.Alternative, None, OMS.Additional)
 #: Kinds of entity read as a clinical subject: their own statements come first.
 CLINICAL_KINDS = frozenset({OMS.Condition, OMS.ClinicalFinding, OMS.Neoplasm, OMS.Infection})
 OTHER = SectionKind("other", "Other statements", ())
@@ -149,5 +151,5 @@ def _rank(kind: SectionKind, placed: Placed) -> tuple[int, int, tuple[str, ...]]
     relation = (
         kind.relations.index(placed.relation) if placed.relation in kind.relations else len(kind.relations)
     )
-    line = TREATMENT_ORDER.index(placed.line) if placed.line in TREATMENT_ORDER else len(TREATMENT_ORDER)
+    line = TREATMENT_ORDER.index(placed.line if placed.line in TREATMENT_ORDER else None)
     return (line, relation, placed.key) if kind.id == "treatment" else (relation, line, placed.key)
