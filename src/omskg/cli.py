@@ -73,7 +73,7 @@ from omskg.remote_store import (
     run_remote_query,
     store_urls,
 )
-from omskg.virtuoso_bulk import BulkFolder, BulkLoad, VirtuosoSql, bulk_format
+from omskg.virtuoso_bulk import BulkFolder, BulkLoad, VirtuosoSql
 from omskg.web.diagram import FORMATS as DIAGRAM_FORMATS
 from omskg.web.diagram import entity_iri, local_name, render, to_dot
 from omskg.web.sandbox import run_isolated_query
@@ -221,7 +221,6 @@ def _virtuoso_bulk(args: argparse.Namespace) -> tuple[VirtuosoSql, BulkFolder] |
         return None
     if not args.hpo:
         raise OmsError("--virtuoso-bulk loads the file given with --hpo; give it")
-    bulk_format(Path(args.hpo))
     sql = VirtuosoSql.from_environment(args.virtuoso_sql or urlsplit(args.url).hostname or "")
     folder = Path(args.virtuoso_bulk).resolve()
     return sql, BulkFolder(folder, args.virtuoso_dir_on_server or str(folder))

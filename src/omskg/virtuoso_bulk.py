@@ -11,17 +11,23 @@ credentials of a Virtuoso user allowed to run it (``dba``).
 
 The steps, each checked before the next:
 
+0. the folder's lock (``omskg-push.lock``) is taken, so one push loads from it at a time, and
+   a login made; what a push killed before its end left (its copy, its row in the loader's
+   list, which ``rdf_loader_run`` would load again) is dropped;
 1. the file is copied into the shared folder under a name of its own, and the copy is read
    to check that all of it parses and to count each graph's distinct triples: a file that
    does not parse sends nothing, and the file loaded is the file checked;
 2. ``ld_dir`` registers the copy; unless the server then lists it as waiting to be loaded
-   (the folder is not the one it sees, or not in its ``DirsAllowed``) the push stops before
-   anything is deleted;
+   (the folder is not the one it sees, not in its ``DirsAllowed`` or not there at all; the
+   user may not run the loader) the push stops before anything is deleted;
 3. the old triples of each graph in the file are deleted (one SQL ``DELETE`` by graph,
    committed row by row, as Virtuoso's manual advises for large graphs);
 4. ``rdf_loader_run`` loads the file and ``checkpoint`` makes it durable; an error the
    loader records for the file stops the push with that error;
 5. the copy and its row in the loader's list are removed, whatever happened.
+
+:class:`BulkLoad` does steps 0 to 2 on entering and 5 on leaving, so that ``omskg push``
+sends the core graph only once the file is known to load.
 
 A reader of a graph being replaced sees it emptied, then growing to the new graph, as with
 the stepwise route of :mod:`omskg.remote_store`. Blank nodes are loaded as blank nodes
