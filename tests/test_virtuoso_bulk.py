@@ -19,7 +19,14 @@ from omskg.cli import main
 from omskg.curation.build import build_graph
 from omskg.errors import OmsError
 from omskg.remote_store import count_triples, remote_select
-from omskg.virtuoso_bulk import BulkFolder, VirtuosoSql, bulk_push_file, distinct_triples, sql_address
+from omskg.virtuoso_bulk import (
+    BulkFolder,
+    BulkLoad,
+    VirtuosoSql,
+    bulk_push_file,
+    distinct_triples,
+    sql_address,
+)
 
 G1, G2 = "http://example.org/bulk/one", "http://example.org/bulk/two"
 LINES = (
@@ -337,3 +344,21 @@ def test_what_a_killed_push_left_is_not_loaded_by_the_next(virtuoso: RunningStor
         ("<http://example.org/a>", "<http://example.org/p>", "<http://example.org/b>"),
     }
     assert leftovers(virtuoso) == []
+
+
+@pytest.mark.slow
+@pytest.mark.virtuoso
+def test_a_connection_lost_during_the_load_is_an_error_naming_the_server(
+    virtuoso: RunningStore, tmp_path: Path
+) -> None:
+    assert virtuoso.folder
+    sql = VirtuosoSql.from_environment(f"127.0.0.1:{virtuoso.sql_port}", {"VIRTUOSO_PASSWORD": "dba"})
+    folder = BulkFolder(virtuoso.folder, str(virtuoso.folder))
+    failed = rf"Virtuoso at 127\.0\.0\.1:{virtuoso.sql_port} failed: "
+    with (
+        pytest.raises(OmsError, match=failed),
+        BulkLoad(write(tmp_path / "new.nq", LINES), sql, folder) as ready,
+    ):
+        ready._cursor.connection.close()  # as a server that went away
+        ready.load()
+    assert [name for name in leftovers(virtuoso) if not name.startswith("/")] == []  # the copy is gone

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from itertools import tee
 from operator import attrgetter
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pyoxigraph as ox
@@ -207,8 +208,12 @@ class BulkLoad:
             self._stack = stack.pop_all()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        # the error of load() passes through the contexts (none swallows one): a driver error
+        # becomes an OmsError
+        self._stack.__exit__(kind, exc, trace)
 
     def load(self, progress: Progress | None = None) -> list[Pushed]:
         """Empty each graph of the file, have the loader load it, and make it durable; an
