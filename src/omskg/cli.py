@@ -165,7 +165,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             raise OmsError(f"--param needs NAME=VALUE, got {item!r}")
         params[key] = value
     query = find_query(args.query)
-    if query.path.parent.name == "linked" and not (args.store or (args.endpoint and args.with_hpo)):
+    if _asks_hpo(query) and not (args.store or (args.endpoint and args.with_hpo)):
         raise OmsError(
             f"{query.name} asks the HPO graph: give --store DIR (made by `omskg link`) or "
             "--endpoint URL --with-hpo"
@@ -183,6 +183,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _asks_hpo(query: NamedQuery) -> bool:
+    """Whether ``query`` is one of queries/linked/, the questions of the HPO graph."""
+    return query.path.parent.name == "linked"
+
+
 def _warn_unknown(iris: list[str]) -> None:
     for iri in iris:
         print(f"warning: {iri} names nothing in the graph; the answer will be empty", file=sys.stderr)
@@ -191,7 +196,7 @@ def _warn_unknown(iris: list[str]) -> None:
 def _remote_table(args: argparse.Namespace, query: NamedQuery, params: dict[str, str]) -> Table:
     graphs = [*(args.graph or [str(CORE_GRAPH)]), *([str(HPO_GRAPH)] if args.with_hpo else [])]
     policy = HttpPolicy(timeout=args.timeout, attempts=args.retries + 1)
-    if query.path.parent.name == "linked":  # without it, the answer would be plausible and wrong
+    if _asks_hpo(query):  # without the HPO graph, the answer would be plausible and wrong
         probe = remote_select(
             args.endpoint, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", graphs=[str(HPO_GRAPH)], policy=policy
         )
